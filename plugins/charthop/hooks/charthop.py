@@ -1,0 +1,542 @@
+"""Hook for ChartHop's REST API, built on the HTTP provider's ``HttpHook``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+import tenacity
+from airflow.providers.http.hooks.http import HttpHook
+from requests import Request, Response, Session
+from requests.auth import AuthBase
+
+from charthop.exceptions import (
+    ChartHopApiError,
+    ChartHopAuthenticationError,
+    ChartHopBadRequestError,
+    ChartHopConfigError,
+    ChartHopNotFoundError,
+    ChartHopPagingError,
+    ChartHopPermissionError,
+    ChartHopRetryExhaustedError,
+)
+
+#: Statuses worth asking again: 202 is ChartHop's "snapshot currently building", 429 is rate limiting,
+#: and 5xx are server or gateway failures. 501 (not implemented) is left out because it never changes.
+RETRYABLE_STATUSES = frozenset({202, 429, 500, 502, 503, 504})
+
+#: Transport failures: refused or reset connections, timeouts, and bodies cut off before their end.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+BAD_QUERY_HINT = (
+    "Check the field codes in 'fields' (custom fields use their code name, such as perfRating) "
+    "and the Carrot syntax of 'q'."
+)
+
+
+class _BearerAuth(AuthBase):
+    """Adds ``Authorization: Bearer <token>`` to each request; its ``repr`` hides the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(token=***)"
+
+
+class _RetryableResponse(Exception):
+    """A response whose status is in ``RETRYABLE_STATUSES``, raised inside the retry loop."""
+
+    def __init__(self, status_code: int, detail: str, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status_code} ({detail})")
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of findJobs rows.
+
+    :param number: 1-based page number.
+    :param rows: the rows of this page whose job id was not already on an earlier page.
+    :param duplicates_dropped: rows of this page dropped because an earlier page had their job id.
+    :param next_cursor: the ``next`` cursor ChartHop sent, or ``None`` on the last page.
+    """
+
+    number: int
+    rows: list[dict[str, Any]] = field(repr=False)
+    duplicates_dropped: int
+    next_cursor: str | None
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Parse a ``Retry-After`` header (delay seconds or an HTTP date) into seconds, or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def format_date(value: str | dt.date | None, *, name: str = "date") -> str | None:
+    """Return ``value`` as ``YYYY-MM-DD``; raise ``ChartHopConfigError`` naming ``name`` when invalid."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ChartHopConfigError(
+            f"Invalid {name} {value!r}: ChartHop expects a calendar date written as YYYY-MM-DD."
+        ) from None
+
+
+def normalise_fields(fields: str | Sequence[str] | None, *, id_field: str = "jobId") -> list[str]:
+    """Split a comma list of field codes, drop blanks and repeats, and put ``id_field`` first."""
+    if fields is None:
+        return [id_field]
+    items = fields.split(",") if isinstance(fields, str) else list(fields)
+    result: list[str] = [id_field]
+    seen = {id_field.lower()}
+    for item in items:
+        code = str(item).strip()
+        if code and code.lower() not in seen:
+            seen.add(code.lower())
+            result.append(code)
+    return result
+
+
+class ChartHopHook(HttpHook):
+    """Call ChartHop's REST API with a bearer token, retries and cursor paging.
+
+    The connection holds the API token in its password and the org (id or slug) in the extra field
+    ``org_id``. Its host defaults to ``api.charthop.com`` over https; a host written as a URL
+    (``http://127.0.0.1:8377``) or a schema and port on the connection point the hook elsewhere.
+    Connection extras are never sent as request headers, except those in an explicit ``headers`` map.
+
+    :param charthop_conn_id: id of the Airflow connection of type ``charthop``.
+    :param timeout: seconds to wait for each response (connect and read), 60 by default.
+    :param max_attempts: tries per request, first one included, 6 by default.
+    :param max_retry_wait: longest wait between two tries in seconds, also the cap on ``Retry-After``;
+        60 by default.
+    :param retry_deadline: seconds after the first try after which no retry starts, 900 by default.
+    :param backoff_initial: first backoff wait in seconds, doubled on each retry with up to this much
+        random jitter added; 1 by default.
+    """
+
+    conn_name_attr = "charthop_conn_id"
+    default_conn_name = "charthop_default"
+    conn_type = "charthop"
+    hook_name = "ChartHop"
+    default_host = "api.charthop.com"
+
+    def __init__(
+        self,
+        charthop_conn_id: str = default_conn_name,
+        *,
+        timeout: float = 60.0,
+        max_attempts: int = 6,
+        max_retry_wait: float = 60.0,
+        retry_deadline: float = 900.0,
+        backoff_initial: float = 1.0,
+    ) -> None:
+        super().__init__(method="GET", http_conn_id=charthop_conn_id)
+        self.charthop_conn_id = charthop_conn_id
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_retry_wait = max_retry_wait
+        self.retry_deadline = retry_deadline
+        self.backoff_initial = backoff_initial
+        self._session: Session | None = None
+        self._org_id: str | None = None
+        self._token: str | None = None
+
+    # Connection and session set-up.
+
+    def _set_base_url(self, connection: Any) -> None:
+        host = (connection.host or self.default_host).strip().rstrip("/")
+        if "://" in host:
+            base_url = host
+        else:
+            base_url = f"{connection.schema or 'https'}://{host}"
+        if connection.port:
+            base_url = f"{base_url}:{connection.port}"
+        self.base_url = base_url
+        self._base_url_initialized = True
+
+    def _configure_session_from_auth(self, session: Session, connection: Any) -> Session:
+        token = (connection.password or "").strip()
+        if not token:
+            raise ChartHopConfigError(
+                f"Connection '{self.charthop_conn_id}' has no API token. Put the ChartHop app's API token "
+                "in the connection's password field (labelled 'API token' in the UI)."
+            )
+        self._token = token
+        session.auth = _BearerAuth(token)
+        return session
+
+    def _configure_session_from_extra(
+        self, session: Session, connection: Any, extra_options: dict[str, Any]
+    ) -> Session:
+        session = super()._configure_session_from_extra(session, connection, extra_options)
+        extra = connection.extra_dejson
+        # HttpHook turns every extra it does not know into a header; org_id and the like are not headers.
+        for key in extra:
+            session.headers.pop(key, None)
+        explicit_headers = extra.get("headers") or {}
+        if not isinstance(explicit_headers, Mapping):
+            raise ChartHopConfigError(
+                f"Connection '{self.charthop_conn_id}' has an extra 'headers' that is not a JSON object."
+            )
+        for name, value in explicit_headers.items():
+            if str(name).lower() != "authorization":
+                session.headers[str(name)] = str(value)
+        return session
+
+    def get_conn(
+        self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None
+    ) -> Session:
+        """Return the hook's ``requests`` session, creating it on first use.
+
+        :param headers: headers added to the session when it is created.
+        :param extra_options: HttpHook extra options used when the session is created.
+        """
+        if self._session is None:
+            connection = self.get_connection(self.charthop_conn_id)
+            org_id = str(connection.extra_dejson.get("org_id") or "").strip()
+            if not org_id:
+                raise ChartHopConfigError(
+                    f"Connection '{self.charthop_conn_id}' has no org. Set the extra field 'org_id' to the "
+                    "ChartHop org id or to its slug, the path segment in app.charthop.com/<slug>/."
+                )
+            self._session = super().get_conn(headers=headers, extra_options=extra_options)
+            self._org_id = org_id
+        return self._session
+
+    @property
+    def org_id(self) -> str:
+        """The org id or slug from the connection's extra field ``org_id``."""
+        self.get_conn()
+        return self._org_id  # type: ignore[return-value]
+
+    def org_path(self, version: str = "v2") -> str:
+        """Return ``/<version>/org/<org>`` with the org encoded as one path segment."""
+        return f"/{version}/org/{quote(self.org_id, safe='')}"
+
+    # Requests, retries and errors.
+
+    def _redact(self, text: str) -> str:
+        if self._token:
+            text = text.replace(self._token, "***")
+        return text
+
+    def _wait_seconds(self, retry_state: tenacity.RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, _RetryableResponse) and error.retry_after is not None:
+            return min(error.retry_after, self.max_retry_wait)
+        backoff = tenacity.wait_exponential_jitter(
+            initial=self.backoff_initial, max=self.max_retry_wait, jitter=self.backoff_initial
+        )
+        return backoff(retry_state)
+
+    def _log_retry(self, operation: str, retry_state: tenacity.RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        self.log.warning(
+            "ChartHop %s failed on try %d of %d: %s. Retrying in %.2f s.",
+            operation,
+            retry_state.attempt_number,
+            self.max_attempts,
+            self._redact(f"{type(error).__name__}: {error}"),
+            wait,
+        )
+
+    def _error_detail(self, response: Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, Mapping) and body.get("message"):
+            detail = str(body["message"])
+        else:
+            detail = (response.text or response.reason or "no message").strip()
+        return self._redact(detail[:500])
+
+    def _api_error(self, response: Response, operation: str, hint: str | None) -> ChartHopApiError:
+        status = response.status_code
+        prefix = (
+            f"ChartHop {operation} for org '{self._org_id}' failed with HTTP {status} "
+            f"({self._error_detail(response)})."
+        )
+        if status == 400:
+            return ChartHopBadRequestError(f"{prefix} {hint or BAD_QUERY_HINT}", status_code=status)
+        if status == 401:
+            return ChartHopAuthenticationError(
+                f"{prefix} ChartHop rejected the API token of connection '{self.charthop_conn_id}'. "
+                "Check that its password holds the current token of an app installed in this org.",
+                status_code=status,
+            )
+        if status == 403:
+            return ChartHopPermissionError(
+                f"{prefix} The app behind connection '{self.charthop_conn_id}' lacks a permission this call "
+                "needs. Grant it to the app in ChartHop (Settings > Apps & Integrations) or use a token that "
+                "has it.",
+                status_code=status,
+            )
+        if status == 404:
+            return ChartHopNotFoundError(
+                f"{prefix} {hint or ''} Check the org id or slug '{self._org_id}' in the extra field "
+                f"'org_id' of connection '{self.charthop_conn_id}'.".replace("  ", " "),
+                status_code=status,
+            )
+        return ChartHopApiError(f"{prefix} {hint or ''}".strip(), status_code=status)
+
+    def request_json(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        hint: str | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """Send one request with retries and return the decoded JSON body (``None`` for an empty body).
+
+        Retries a status in ``RETRYABLE_STATUSES`` and transport errors with exponential backoff and
+        jitter, honouring ``Retry-After`` up to ``max_retry_wait``. Never retries 400, 401, 403 or 404.
+
+        :param method: HTTP method.
+        :param endpoint: path below the base URL, starting with ``/``.
+        :param operation: ChartHop's operation id (``findJobs``), used in logs and errors.
+        :param params: query parameters; booleans are sent as lowercase ``true``/``false``.
+        :param json_body: body sent as JSON.
+        :param hint: what to check, appended to the message of a 400 or 404 error.
+        :param retry: ``False`` sends the request once, for calls that are not safe to repeat.
+        """
+        session = self.get_conn()
+        url = self.url_from_endpoint(endpoint)
+        query = {key: _query_value(value) for key, value in (params or {}).items() if value is not None}
+
+        def attempt() -> Any:
+            prepared = session.prepare_request(Request(method, url, params=query, json=json_body))
+            self.log.debug("ChartHop %s: %s %s", operation, method, prepared.url)
+            response = self.run_and_check(
+                session, prepared, {"timeout": self.timeout, "check_response": False}
+            )
+            if response.status_code in RETRYABLE_STATUSES:
+                raise _RetryableResponse(
+                    response.status_code,
+                    self._error_detail(response) if response.content else "empty body",
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
+            if response.status_code >= 400:
+                raise self._api_error(response, operation, hint)
+            if not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as error:
+                # A cut-off or garbled body is a transport failure: the next try may get it whole.
+                raise requests.exceptions.ContentDecodingError(
+                    f"ChartHop {operation} sent a body that is not valid JSON: {error}"
+                ) from error
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((_RetryableResponse, *TRANSPORT_ERRORS)),
+            wait=self._wait_seconds,
+            stop=tenacity.stop_after_attempt(self.max_attempts if retry else 1)
+            | tenacity.stop_before_delay(self.retry_deadline),
+            before_sleep=lambda state: self._log_retry(operation, state),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except (_RetryableResponse, *TRANSPORT_ERRORS) as error:
+            status = error.status_code if isinstance(error, _RetryableResponse) else None
+            raise ChartHopRetryExhaustedError(
+                f"ChartHop {operation} for org '{self._org_id}' at {self.base_url} still failed after "
+                f"retrying for up to {self.max_attempts} tries or {self.retry_deadline:.0f} s; the last "
+                f"error was {self._redact(f'{type(error).__name__}: {error}')}. ChartHop may be busy, "
+                "rate limiting or building a snapshot: run the task again later.",
+                status_code=status,
+            ) from None
+
+    # ChartHop operations.
+
+    def find_jobs(
+        self,
+        *,
+        fields: str | Sequence[str] | None = None,
+        q: str | None = None,
+        date: str | dt.date | None = None,
+        ids: str | Sequence[str] | None = None,
+        page_size: int = 1000,
+        response_format: str = "minimal",
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> Iterator[JobPage]:
+        """Yield the pages of findJobs (``GET /v2/org/{org}/job``), following ``next`` cursors.
+
+        Every page request carries the same filters plus ``from=<previous next>``. Rows whose job id
+        was on an earlier page are dropped (whether ``from`` is inclusive is not documented).
+
+        :param fields: field codes, as a comma list or a sequence; ``jobId`` is always requested first.
+        :param q: Carrot filter, such as ``open:filled``; ``None`` for every job.
+        :param date: as-of date (``YYYY-MM-DD`` or a date); ``None`` for ChartHop's current date.
+        :param ids: job ids to fetch, as a comma list or a sequence.
+        :param page_size: rows asked for per page (``limit``), 1000 by default.
+        :param response_format: ``minimal`` (flat dotted keys, the default) or ``json`` (nested objects).
+        :param extra_params: further findJobs query parameters, sent unchanged on every page.
+        :raises ChartHopPagingError: when ChartHop repeats a cursor or a page, so paging cannot finish.
+        """
+        params: dict[str, Any] = dict(extra_params or {})
+        params.update(
+            fields=",".join(normalise_fields(fields)),
+            q=q or None,
+            date=format_date(date),
+            ids=ids if ids is None or isinstance(ids, str) else ",".join(ids),
+            limit=page_size,
+            format=response_format,
+        )
+        endpoint = f"{self.org_path()}/job"
+        seen_ids: set[str] = set()
+        seen_cursors: set[str] = set()
+        seen_pages: set[int] = set()
+        cursor: str | None = None
+        number = 0
+        while True:
+            number += 1
+            page_params = {**params, "from": cursor}
+            body = self.request_json("GET", endpoint, operation="findJobs", params=page_params)
+            rows = body.get("data") if isinstance(body, Mapping) else None
+            if not isinstance(rows, list):
+                raise ChartHopApiError(
+                    f"ChartHop findJobs page {number} has no 'data' list (got {type(body).__name__}). "
+                    f"Check that the connection's host ({self.base_url}) is ChartHop's API."
+                )
+            page_ids = [_row_id(row, number) for row in rows]
+            page_key = hash(tuple(page_ids))
+            if page_ids and page_key in seen_pages:
+                raise ChartHopPagingError(
+                    f"ChartHop findJobs page {number} (from={cursor}) holds exactly the rows of an earlier "
+                    f"page, so paging is not advancing. Nothing was committed; run the task again, and lower "
+                    f"page_size (now {page_size}) if it keeps happening."
+                )
+            seen_pages.add(page_key)
+            new_rows: list[dict[str, Any]] = []
+            for job_id, row in zip(page_ids, rows):
+                if job_id not in seen_ids:
+                    seen_ids.add(job_id)
+                    new_rows.append(row)
+            next_cursor = str(body["next"]) if body.get("next") else None
+            dropped = len(rows) - len(new_rows)
+            if dropped:
+                self.log.debug("findJobs page %d: dropped %d rows already seen", number, dropped)
+            yield JobPage(number=number, rows=new_rows, duplicates_dropped=dropped, next_cursor=next_cursor)
+            if next_cursor is None:
+                return
+            if next_cursor == cursor or next_cursor in seen_cursors:
+                raise ChartHopPagingError(
+                    f"ChartHop findJobs page {number} sent the cursor next={next_cursor}, which it had already "
+                    "sent, so paging would loop forever. Nothing was committed; run the task again later."
+                )
+            seen_cursors.add(next_cursor)
+            cursor = next_cursor
+
+    def count_jobs(self, *, q: str | None = None, date: str | dt.date | None = None) -> int:
+        """Return ``jobCount`` from countJobs (``GET /v2/org/{org}/job/count``) for a filter and date.
+
+        :param q: Carrot filter; ``None`` counts every job.
+        :param date: as-of date; ``None`` for ChartHop's current date.
+        """
+        body = self.request_json(
+            "GET",
+            f"{self.org_path()}/job/count",
+            operation="countJobs",
+            params={"q": q or None, "date": format_date(date)},
+        )
+        try:
+            return int(body["jobCount"])
+        except (TypeError, KeyError, ValueError):
+            raise ChartHopApiError(
+                f"ChartHop countJobs answered without a numeric 'jobCount': {str(body)[:200]}"
+            ) from None
+
+    def get_job(
+        self,
+        job_id: str,
+        *,
+        fields: str | Sequence[str] | None = None,
+        date: str | dt.date | None = None,
+        response_format: str = "minimal",
+    ) -> dict[str, Any]:
+        """Return one job's row from getJob (``GET /v2/org/{org}/job/{jobId}``).
+
+        :param job_id: the job id.
+        :param fields: field codes, as a comma list or a sequence; ``jobId`` is always requested.
+        :param date: as-of date; ``None`` for ChartHop's current date.
+        :param response_format: ``minimal`` (flat dotted keys, the default) or ``json``.
+        """
+        return self.request_json(
+            "GET",
+            f"{self.org_path()}/job/{quote(str(job_id), safe='')}",
+            operation="getJob",
+            params={"fields": ",".join(normalise_fields(fields)), "date": format_date(date), "format": response_format},
+            hint=f"Job {job_id!r} may not exist on that date.",
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the token, the org and read access by counting the org's jobs; used by the UI's Test button."""
+        attempts, deadline = self.max_attempts, self.retry_deadline
+        self.max_attempts, self.retry_deadline = 2, 20.0
+        try:
+            count = self.count_jobs()
+        except (ChartHopApiError, ChartHopConfigError) as error:
+            return False, self._redact(str(error))
+        except Exception as error:
+            return False, self._redact(f"Could not reach ChartHop at {self.base_url or self.default_host}: {error}")
+        finally:
+            self.max_attempts, self.retry_deadline = attempts, deadline
+        return True, f"Connected to ChartHop org '{self._org_id}' at {self.base_url}: {count} jobs today."
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _row_id(row: Any, page_number: int) -> str:
+    job_id = row.get("jobId") if isinstance(row, Mapping) else None
+    if job_id in (None, ""):
+        raise ChartHopApiError(
+            f"A row on ChartHop findJobs page {page_number} has no jobId: {json.dumps(row)[:200]}"
+        )
+    return str(job_id)
