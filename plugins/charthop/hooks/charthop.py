@@ -140,6 +140,9 @@ class ChartHopHook(HttpHook):
     (``http://127.0.0.1:8377``) or a schema and port on the connection point the hook elsewhere.
     Connection extras are never sent as request headers, except those in an explicit ``headers`` map.
 
+    The request settings below can also be set per connection, as extra fields of the same names; an
+    argument given here wins over the extra field, which wins over the default.
+
     :param charthop_conn_id: id of the Airflow connection of type ``charthop``.
     :param timeout: seconds to wait for each response (connect and read), 60 by default.
     :param max_attempts: tries per request, first one included, 6 by default.
@@ -149,6 +152,15 @@ class ChartHopHook(HttpHook):
     :param backoff_initial: first backoff wait in seconds, doubled on each retry with up to this much
         random jitter added; 1 by default.
     """
+
+    #: Defaults of the request settings that a connection extra or a constructor argument may override.
+    REQUEST_SETTINGS: dict[str, float] = {
+        "timeout": 60.0,
+        "max_attempts": 6,
+        "max_retry_wait": 60.0,
+        "retry_deadline": 900.0,
+        "backoff_initial": 1.0,
+    }
 
     conn_name_attr = "charthop_conn_id"
     default_conn_name = "charthop_default"
@@ -160,19 +172,26 @@ class ChartHopHook(HttpHook):
         self,
         charthop_conn_id: str = default_conn_name,
         *,
-        timeout: float = 60.0,
-        max_attempts: int = 6,
-        max_retry_wait: float = 60.0,
-        retry_deadline: float = 900.0,
-        backoff_initial: float = 1.0,
+        timeout: float | None = None,
+        max_attempts: int | None = None,
+        max_retry_wait: float | None = None,
+        retry_deadline: float | None = None,
+        backoff_initial: float | None = None,
     ) -> None:
         super().__init__(method="GET", http_conn_id=charthop_conn_id)
         self.charthop_conn_id = charthop_conn_id
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.max_retry_wait = max_retry_wait
-        self.retry_deadline = retry_deadline
-        self.backoff_initial = backoff_initial
+        self._setting_arguments = {
+            "timeout": timeout,
+            "max_attempts": max_attempts,
+            "max_retry_wait": max_retry_wait,
+            "retry_deadline": retry_deadline,
+            "backoff_initial": backoff_initial,
+        }
+        self.timeout = float(timeout or self.REQUEST_SETTINGS["timeout"])
+        self.max_attempts = int(max_attempts or self.REQUEST_SETTINGS["max_attempts"])
+        self.max_retry_wait = float(max_retry_wait or self.REQUEST_SETTINGS["max_retry_wait"])
+        self.retry_deadline = float(retry_deadline or self.REQUEST_SETTINGS["retry_deadline"])
+        self.backoff_initial = float(backoff_initial or self.REQUEST_SETTINGS["backoff_initial"])
         self._session: Session | None = None
         self._org_id: str | None = None
         self._token: str | None = None
@@ -235,9 +254,25 @@ class ChartHopHook(HttpHook):
                     f"Connection '{self.charthop_conn_id}' has no org. Set the extra field 'org_id' to the "
                     "ChartHop org id or to its slug, the path segment in app.charthop.com/<slug>/."
                 )
+            self._apply_request_settings(connection.extra_dejson)
             self._session = super().get_conn(headers=headers, extra_options=extra_options)
             self._org_id = org_id
         return self._session
+
+    def _apply_request_settings(self, extra: Mapping[str, Any]) -> None:
+        for name, default in self.REQUEST_SETTINGS.items():
+            value = self._setting_arguments[name]
+            if value is None:
+                value = extra.get(name, default)
+            try:
+                number = int(value) if name == "max_attempts" else float(value)
+            except (TypeError, ValueError):
+                number = None
+            if number is None or number <= 0:
+                raise ChartHopConfigError(
+                    f"Invalid {name} {value!r} for connection '{self.charthop_conn_id}': use a positive number."
+                )
+            setattr(self, name, number)
 
     @property
     def org_id(self) -> str:

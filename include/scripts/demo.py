@@ -1,0 +1,143 @@
+"""Run the roster DAG with real Airflow against the local ChartHop emulator and an SQLite warehouse.
+
+Started by ``make demo``. Everything it writes goes under ``.work/demo/`` in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAG_ID = "charthop_roster_snapshot"
+TABLE = "charthop_roster_snapshot"
+EMULATOR_TOKEN = "demo-emulator-token"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs open or filled today in the generated org")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated org")
+    parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".work" / "demo", help="working folder")
+    return parser.parse_args()
+
+
+def start_emulator(jobs: int, seed: int, log_path: Path) -> tuple[subprocess.Popen, dict]:
+    """Start the emulator on a free loopback port and return the process and its ready message."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "include")}
+    command = [
+        sys.executable, "-m", "charthop_emulator",
+        "--host", "127.0.0.1", "--port", "0",
+        "--jobs", str(jobs), "--seed", str(seed), "--token", EMULATOR_TOKEN,
+    ]  # fmt: skip
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, text=True, env=env)
+    line = process.stdout.readline() if process.stdout else ""
+    if not line:
+        process.wait(timeout=10)
+        sys.exit(f"The ChartHop emulator did not start; its log is {log_path}:\n{log_path.read_text()[-2000:]}")
+    return process, json.loads(line)
+
+
+def emulator_job_count(ready: dict, date: str) -> int:
+    request = urllib.request.Request(
+        f"{ready['url']}/v2/org/{ready['org_slug']}/job/count?date={date}",
+        headers={"Authorization": f"Bearer {EMULATOR_TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(json.load(response)["jobCount"])
+
+
+def run_airflow(args: list[str], env: dict, log_path: Path) -> None:
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    with log_path.open("a") as log_file:
+        log_file.write(f"\n$ airflow {' '.join(args)}\n")
+        log_file.flush()
+        result = subprocess.run([airflow, *args], env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    if result.returncode != 0:
+        tail = log_path.read_text()[-4000:]
+        sys.exit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); the log is {log_path}:\n{tail}")
+
+
+def summarise(warehouse: Path, date: str) -> dict:
+    with sqlite3.connect(warehouse) as conn:
+        states = dict(
+            conn.execute(
+                f"SELECT json_extract(row_data, '$.open'), COUNT(*) FROM {TABLE} WHERE snapshot_date = ? GROUP BY 1",
+                (date,),
+            ).fetchall()
+        )
+        departments = conn.execute(
+            f"SELECT COUNT(DISTINCT json_extract(row_data, '$.\"department.name\"')) FROM {TABLE} "
+            "WHERE snapshot_date = ?",
+            (date,),
+        ).fetchone()[0]
+    return {"open": states.get("open", 0), "filled": states.get("filled", 0), "departments": departments}
+
+
+def main() -> None:
+    options = parse_args()
+    started = time.monotonic()
+    work_dir: Path = options.work_dir.resolve()
+    airflow_home = work_dir / "airflow"
+    warehouse = work_dir / "warehouse.db"
+    airflow_log = work_dir / "airflow.log"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(airflow_home / "logs", ignore_errors=True)
+    airflow_log.write_text("")
+
+    print(f"Starting the ChartHop emulator ({options.jobs} jobs today, seed {options.seed}) ...", flush=True)
+    emulator, ready = start_emulator(options.jobs, options.seed, work_dir / "emulator.log")
+    try:
+        date = ready["today"]
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(airflow_home / "plugins"),
+            "AIRFLOW_CONN_CHARTHOP_DEFAULT": json.dumps(
+                {"conn_type": "charthop", "host": ready["url"], "password": EMULATOR_TOKEN,
+                 "extra": {"org_id": ready["org_slug"]}}
+            ),  # fmt: skip
+            "AIRFLOW_CONN_CHARTHOP_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(warehouse)}),
+        }
+        print(f"Emulator at {ready['url']}, org '{ready['org_slug']}'. Preparing Airflow in {airflow_home} ...",
+              flush=True)  # fmt: skip
+        run_airflow(["db", "migrate"], env, airflow_log)
+        print(f"Running `airflow dags test {DAG_ID} {date}` ...", flush=True)
+        run_airflow(["dags", "test", DAG_ID, date], env, airflow_log)
+
+        expected = emulator_job_count(ready, date)
+        summary = summarise(warehouse, date)
+        loaded = summary["open"] + summary["filled"]
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=15)
+
+    elapsed = time.monotonic() - started
+    print()
+    print(f"Roster snapshot as of {date}: {loaded} jobs ({summary['filled']} filled, {summary['open']} open) "
+          f"in {summary['departments']} departments; ChartHop's countJobs reports {expected}.")  # fmt: skip
+    print(f"Elapsed: {elapsed:.1f} s. Warehouse: {warehouse} (table {TABLE}). Airflow log: {airflow_log}")
+    print("Try:")
+    print(f"  SELECT json_extract(row_data, '$.\"department.name\"') AS department, COUNT(*) AS jobs "
+          f"FROM {TABLE} WHERE snapshot_date = '{date}' GROUP BY 1 ORDER BY 2 DESC;")  # fmt: skip
+    print()
+    print("To run the same DAG against a real ChartHop org, set the connection charthop_default, for example:")
+    print("  export AIRFLOW_CONN_CHARTHOP_DEFAULT='{\"conn_type\": \"charthop\", \"password\": \"<app API token>\", "
+          "\"extra\": {\"org_id\": \"<org id or slug>\"}}'")  # fmt: skip
+    if loaded != expected:
+        sys.exit(f"The warehouse holds {loaded} jobs for {date} but the emulator reports {expected}.")
+
+
+if __name__ == "__main__":
+    main()

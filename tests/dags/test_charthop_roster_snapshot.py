@@ -1,0 +1,33 @@
+"""The charthop_roster_snapshot DAG run end to end with real Airflow, the emulator and SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection
+
+
+@pytest.fixture
+def roster_dag(emulator, monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CHARTHOP_DEFAULT",
+        charthop_connection(emulator.url, emulator.token, emulator.org_slug, **FAST_RETRY_EXTRAS),
+    )
+    return DagBag(dag_folder=str(REPO_ROOT / "dags")).dags["charthop_roster_snapshot"]
+
+
+@pytest.mark.usefixtures("airflow_db")
+class TestRosterSnapshotDag:
+    def test_snapshot_matches_count_jobs(self, roster_dag, emulator, sqlite_warehouse):
+        when = dt.datetime.fromisoformat(emulator.today).replace(tzinfo=dt.timezone.utc)
+        dag_run = roster_dag.test(logical_date=when)
+        with sqlite3.connect(sqlite_warehouse) as conn:
+            (loaded,) = conn.execute(
+                "SELECT COUNT(*) FROM charthop_roster_snapshot WHERE snapshot_date = ?", (emulator.today,)
+            ).fetchone()
+        assert dag_run.state == "success"
+        assert loaded == emulator.count_jobs(date=emulator.today)
