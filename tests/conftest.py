@@ -111,3 +111,8 @@ def airflow_db() -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     return _airflow_home
+
+
+def job_count(emulator, q: str | None = None, date: str | None = None) -> int:
+    """Return the emulator's countJobs ``jobCount`` for a filter and as-of date."""
+    return int(emulator.count_jobs(q=q, date=date)["jobCount"])

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection
+from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection, job_count
 
 
 @pytest.fixture
@@ -30,4 +30,4 @@ class TestRosterSnapshotDag:
                 "SELECT COUNT(*) FROM charthop_roster_snapshot WHERE snapshot_date = ?", (emulator.today,)
             ).fetchone()
         assert dag_run.state == "success"
-        assert loaded == emulator.count_jobs(date=emulator.today)
+        assert loaded == job_count(emulator, date=emulator.today)

@@ -135,7 +135,7 @@ def normalise_fields(fields: str | Sequence[str] | None, *, id_field: str = "job
 class ChartHopHook(HttpHook):
     """Call ChartHop's REST API with a bearer token, retries and cursor paging.
 
-    The connection holds the API token in its password and the org (id or slug) in the extra field
+    The connection stores the API token in its password and the org (id or slug) in the extra field
     ``org_id``. Its host defaults to ``api.charthop.com`` over https; a host written as a URL
     (``http://127.0.0.1:8377``) or a schema and port on the connection point the hook elsewhere.
     Connection extras are never sent as request headers, except those in an explicit ``headers`` map.
@@ -296,7 +296,7 @@ class ChartHopHook(HttpHook):
         if isinstance(error, _RetryableResponse) and error.retry_after is not None:
             return min(error.retry_after, self.max_retry_wait)
         backoff = tenacity.wait_exponential_jitter(
-            initial=self.backoff_initial, max=self.max_retry_wait, jitter=self.backoff_initial
+            multiplier=self.backoff_initial, max=self.max_retry_wait, jitter=self.backoff_initial
         )
         return backoff(retry_state)
 
@@ -480,7 +480,7 @@ class ChartHopHook(HttpHook):
             page_key = hash(tuple(page_ids))
             if page_ids and page_key in seen_pages:
                 raise ChartHopPagingError(
-                    f"ChartHop findJobs page {number} (from={cursor}) holds exactly the rows of an earlier "
+                    f"ChartHop findJobs page {number} (from={cursor}) contains exactly the rows of an earlier "
                     f"page, so paging is not advancing. Nothing was committed; run the task again, and lower "
                     f"page_size (now {page_size}) if it keeps happening."
                 )
@@ -521,7 +521,7 @@ class ChartHopHook(HttpHook):
             return int(body["jobCount"])
         except (TypeError, KeyError, ValueError):
             raise ChartHopApiError(
-                f"ChartHop countJobs answered without a numeric 'jobCount': {str(body)[:200]}"
+                f"ChartHop countJobs returned no numeric 'jobCount': {str(body)[:200]}"
             ) from None
 
     def get_job(

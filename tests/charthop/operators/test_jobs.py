@@ -11,7 +11,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from charthop.operators.jobs import field_value
-from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection
+from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection, job_count
 
 TABLE = "charthop_roster_snapshot"
 JOB_PATH = "/v2/org/*/job"
@@ -62,14 +62,14 @@ class TestExtractToSqlite:
     def test_loads_every_job_of_the_date(self, test_dag, emulator, sqlite_warehouse, capfd):
         state, _ = run_dag(test_dag, capfd, logical_date=emulator.today)
         assert state == "success"
-        assert len(sqlite_rows(sqlite_warehouse, emulator.today)) == emulator.count_jobs(date=emulator.today)
+        assert len(sqlite_rows(sqlite_warehouse, emulator.today)) == job_count(emulator, date=emulator.today)
 
     def test_logical_date_is_as_of_date(self, test_dag, emulator, sqlite_warehouse, capfd):
         past = (dt.date.fromisoformat(emulator.today) - dt.timedelta(days=900)).isoformat()
         state, _ = run_dag(test_dag, capfd, logical_date=past)
         assert state == "success"
-        assert len(sqlite_rows(sqlite_warehouse, past)) == emulator.count_jobs(date=past)
-        assert emulator.count_jobs(date=past) != emulator.count_jobs(date=emulator.today)
+        assert len(sqlite_rows(sqlite_warehouse, past)) == job_count(emulator, date=past)
+        assert job_count(emulator, date=past) != job_count(emulator, date=emulator.today)
 
     def test_rerun_replaces_the_date(self, test_dag, emulator, sqlite_warehouse, capfd):
         run_dag(test_dag, capfd, logical_date=emulator.today)
@@ -118,7 +118,7 @@ class TestExtractToSqlite:
         )
         rows = sqlite_rows(sqlite_warehouse, emulator.today)
         assert state == "success"
-        assert len(rows) == emulator.count_jobs(q="open:filled", date=emulator.today)
+        assert len(rows) == job_count(emulator, q="open:filled", date=emulator.today)
         assert set(json.loads(rows[0][1])) == {"jobId", "name.first", "contact.workEmail"}
 
     def test_names_round_trip_unchanged(self, test_dag, emulator, sqlite_warehouse, capfd):
@@ -165,6 +165,8 @@ class TestExtractErrors:
         emulator.set_faults([{"kind": "status", "status": 429, "retry_after": 0, "path": JOB_PATH, "times": 1}])
         _, output = run_dag(test_dag, capfd, logical_date=emulator.today, q="((")
         task_logs = "".join(path.read_text(errors="replace") for path in (airflow_db / "logs").rglob("*.log"))
+        assert "Retrying in" in output
+        assert "ChartHopBadRequestError" in output
         assert emulator.token not in output
         assert emulator.token not in task_logs
 
@@ -184,7 +186,7 @@ class TestExtractToPostgres:
     def test_loads_every_job_of_the_date(self, test_dag, emulator, postgres_warehouse, capfd):
         state, _ = run_dag(test_dag, capfd, logical_date=emulator.today)
         assert state == "success"
-        assert len(self.rows(postgres_warehouse, emulator.today)) == emulator.count_jobs(date=emulator.today)
+        assert len(self.rows(postgres_warehouse, emulator.today)) == job_count(emulator, date=emulator.today)
 
     def test_failure_mid_extract_keeps_rows(self, test_dag, emulator, postgres_warehouse, capfd):
         run_dag(test_dag, capfd, logical_date=emulator.today)
