@@ -31,7 +31,7 @@ class CarrotError(ValueError):
 
 
 class Row(Protocol):
-    """What the evaluator reads from a job or person row."""
+    """Interface of a job or person row that the evaluator reads."""
 
     def value(self, code: str) -> Any:
         """Return the scalar value of a field, by lower-case field code."""
@@ -243,6 +243,7 @@ class Or:
 
 def _scalar(value: Any) -> Any:
     """Reduce a Money object to its amount; other values are returned unchanged."""
+    # NOTE: Carrot converts currencies in money comparisons; the emulator compares raw amounts.
     if isinstance(value, dict) and "amount" in value:
         return value["amount"]
     return value
@@ -466,7 +467,7 @@ class _Parser:
 
 @dataclass(slots=True)
 class Unresolved:
-    """A bare name whose meaning (field or value) depends on where it stands."""
+    """A bare name that is a field or a value, depending on its position."""
 
     name: str
 

@@ -9,7 +9,7 @@ Faults are considered at two points of a request:
 * response faults (``status``, ``snapshot_building``, ``reset``) and ``delay``, before
   authentication, on every API request whose path matches;
 * paging faults (``page_cap``, ``boundary_duplicate``, ``repeat_cursor``, ``repeat_page``) only when a
-  list request (findJobs, findPersons, findUsers) is about to be answered; ``repeat_cursor`` and
+  list request (findJobs, findPersons, findUsers) is valid and its page is being built; ``repeat_cursor`` and
   ``repeat_page`` only on requests that carry ``from``, and ``repeat_page`` only once a previous
   page of the same listing exists.
 
@@ -154,7 +154,7 @@ class FaultSet:
     def select(self, path: str, kinds: tuple[str, ...]) -> list[Fault]:
         """Count this request against every matching rule of ``kinds`` and return those that fire."""
         fired: list[Fault] = []
-        taken: set[str] = set()
+        used_categories: set[str] = set()
         with self._lock:
             for fault in self._faults:
                 if fault.kind not in kinds or not fnmatch.fnmatchcase(path, fault.path):
@@ -162,8 +162,8 @@ class FaultSet:
                 fault.seen += 1
                 category = _CATEGORY[fault.kind]
                 due = fault.seen > fault.after and (fault.times is None or fault.fired < fault.times)
-                if due and category not in taken:
-                    taken.add(category)
+                if due and category not in used_categories:
+                    used_categories.add(category)
                     fault.fired += 1
                     fired.append(fault)
         return fired

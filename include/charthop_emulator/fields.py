@@ -15,7 +15,8 @@ from typing import Any
 
 from charthop_emulator.org import Job, Occupancy, Person
 
-# The cut-off used by is:starting / is:departing and by OrgCount's starting and departing counts.
+# NOTE: how ChartHop counts OrgCount.startingCount and departingCount is undocumented. The emulator
+# counts hires and departures within this many days after the as-of date, as do is:starting and is:departing.
 CHANGE_WINDOW_DAYS = 30
 
 
@@ -45,7 +46,7 @@ def whole_months(start: int, day: int) -> int:
 
 
 class JobView:
-    """One job as it stands on one day, with the occupant (if any) looked up once."""
+    """State of one job on one day, with the occupant (if any) looked up once."""
 
     __slots__ = ("job", "day", "occupancy", "person", "comp_allowed", "_cache")
 
@@ -93,7 +94,7 @@ class JobView:
 
 
 class PersonView:
-    """One person as they stand on one day: their job on that day, if any."""
+    """State of one person on one day, with their job on that day (if any)."""
 
     __slots__ = ("person", "day", "occupancy", "_cache")
 
@@ -124,6 +125,7 @@ class Field:
 
     def read(self, view: Any, minimal: bool) -> Any:
         if self.comp and not getattr(view, "comp_allowed", True):
+            # NOTE: inferred behaviour: a token without comp.read gets compensation fields as null, not a 403.
             return None
         if minimal and self.minimal_getter is not None:
             return self.minimal_getter(view)
@@ -200,6 +202,8 @@ _job_field_list = [
           lambda view: f"{view.job.location.city}, {view.job.location.country}"),
     Field("workAddress.country", lambda view: view.job.location.country),
     Field("workAddress.city", lambda view: view.job.location.city),
+    # NOTE: ChartHop's own sync tool joins `manager` on job ids in format=minimal; the emulator returns
+    # the manager's jobId in every format, which is unconfirmed for json.
     Field("manager", lambda view: view.job.manager.id if view.job.manager else None),
     Field("managerIds", lambda view: list(view.job.manager_ids)),
     Field("employment", lambda view: view.job.employment),

@@ -112,7 +112,7 @@ class Group:
 
 @dataclass(slots=True)
 class Person:
-    """A person; each generated person holds at most one job during their life."""
+    """A person. Each generated person has at most one job during their life."""
 
     id: str
     first: str

@@ -33,6 +33,8 @@ class Listing:
 
     def page(self, cursor: str | None, limit: int) -> tuple[int, list[Any], str | None]:
         """Return (start index, items, next cursor) for the page that starts at id ``cursor`` (inclusive)."""
+        # NOTE: whether ChartHop's `from` is inclusive is unknown. Here it is, and `next` is the first id of
+        # the following page, so pages do not overlap. A cursor id that no longer matches starts at the next larger id.
         start = 0 if cursor is None else bisect.bisect_left(self.ids, cursor)
         end = start + limit
         next_cursor = self.ids[end] if end < len(self.ids) else None
@@ -41,8 +43,8 @@ class Listing:
     def fresh_cursor(self, start: int) -> str | None:
         """Return a cursor that differs from every id yet still leads to position ``start``.
 
-        It is the id just below ``ids[start]`` as a 24-hex number, which sorts after the previous
-        row's id; the plain id is returned when no such value exists.
+        It is the id just below ``ids[start]`` read as a 24-hex number, which still sorts after the
+        previous row's id. When no such value exists, the plain id is returned.
         """
         if start >= len(self.ids):
             return None
@@ -87,10 +89,10 @@ class QueryEngine:
         key = ("job", day, q or None, tuple(ids) if ids is not None else None, comp_allowed)
 
         def build() -> Listing:
-            wanted = set(ids) if ids is not None else None
+            requested_ids = set(ids) if ids is not None else None
             items: list[Job] = []
             for job in self.org.jobs:
-                if not job.alive_on(day) or (wanted is not None and job.id not in wanted):
+                if not job.alive_on(day) or (requested_ids is not None and job.id not in requested_ids):
                     continue
                 if node is None or node.evaluate(JobView(job, day, comp_allowed)):
                     items.append(job)
@@ -107,10 +109,10 @@ class QueryEngine:
         key = ("person", day, q or None, tuple(ids) if ids is not None else None, include_all)
 
         def build() -> Listing:
-            wanted = set(ids) if ids is not None else None
+            requested_ids = set(ids) if ids is not None else None
             items: list[Person] = []
             for person in self.org.persons:
-                if wanted is not None and person.id not in wanted:
+                if requested_ids is not None and person.id not in requested_ids:
                     continue
                 if not include_all and not (person.occupancy and person.occupancy.active_on(day)):
                     continue

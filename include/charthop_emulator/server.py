@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -74,7 +75,7 @@ UNSUPPORTED_PARAMS = frozenset({
 
 
 class ApiError(Exception):
-    """An error answer: HTTP status plus the ChartHop error body ``{"code", "message"}``."""
+    """An error response: HTTP status plus the ChartHop error body ``{"code", "message"}``."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -92,9 +93,13 @@ class Route:
     entity_id: str | None = None
 
 
-def match_route(path: str) -> Route | None:
-    """Map a request path to an operation, or None when no operation has that path."""
-    parts = [part for part in path.split("/") if part]
+def match_route(raw_path: str) -> Route | None:
+    """Map a request path to an operation, or None when no operation has that path.
+
+    The path is split on "/" before each segment is percent-decoded, so an encoded slash stays
+    inside its segment (``acme%2F..%2Fother`` is one org reference, not a path traversal).
+    """
+    parts = [unquote(part) for part in raw_path.split("/") if part]
     if parts == ["v1", "user"]:
         return Route(OPERATIONS["findUsers"])
     if len(parts) < 4 or parts[:2] != ["v2", "org"]:
@@ -274,12 +279,26 @@ class EmulatorServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log an error that escaped a handler (usually a client that hung up) instead of printing it."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            logger.info("Client %s disconnected before the response was sent: %s", client_address, error)
+        else:
+            logger.exception("Unhandled error while serving %s", client_address)
+
 
 class EmulatorHandler(BaseHTTPRequestHandler):
     """Request handler: admin endpoints, then faults, authentication, and the ChartHop operations."""
 
     protocol_version = "HTTP/1.1"
     server: EmulatorServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and the
+        # client's delayed ACK add about 40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - method names are fixed by BaseHTTPRequestHandler
         self._dispatch()
@@ -339,15 +358,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path == "/_emulator" or path.startswith("/_emulator/"):
             self._admin(path, body)
             return
-        self._api(path, query)
+        self._api(url.path, query)
 
     # --- ChartHop API ---------------------------------------------------------------------------
 
-    def _api(self, path: str, query: dict[str, list[str]]) -> None:
+    def _api(self, raw_path: str, query: dict[str, list[str]]) -> None:
+        path = unquote(raw_path)
         authorization = self.headers.get("Authorization") or ""
         record: dict[str, Any] = {
-            "method": self.command, "path": path, "query": query, "headers": list(self.headers.keys()),
-            "authorization_bearer": authorization[:7].lower() == "bearer " and bool(authorization[7:].strip()),
+            "method": self.command, "path": path, "raw_path": raw_path, "query": query,
+            "headers": list(self.headers.keys()),
+            "bearer": authorization[:7].lower() == "bearer " and bool(authorization[7:].strip()),
             "status": None, "fault": None, "faults": [],
         }
         self.state.log_request(record)
@@ -374,7 +395,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
         headers: dict[str, str] = {}
         try:
-            status, payload = self._api_answer(path, query, authorization, record)
+            status, payload = self._api_answer(raw_path, query, authorization, record)
         except ApiError as error:
             status, payload, headers = error.status, {"code": error.status, "message": error.message}, error.headers
         except CarrotError as error:
@@ -392,9 +413,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if record["fault"] is None:
                 record["fault"] = fault.kind
 
-    def _api_answer(self, path: str, query: dict[str, list[str]], authorization: str,
+    def _api_answer(self, raw_path: str, query: dict[str, list[str]], authorization: str,
                     record: dict[str, Any]) -> tuple[int, Any]:
-        route = match_route(path)
+        path = record["path"]
+        route = match_route(raw_path)
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
         permissions = self.state.permissions_for(token) if token else None
         if permissions is None:
@@ -424,7 +446,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _page(self, listing: Listing, query: dict[str, list[str]], record: dict[str, Any],
               render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-        """Answer one page of a listing, applying the paging faults that fire."""
+        """Build one page of a listing, applying the paging faults that fire."""
         limit = _parse_limit(query)
         cursor = _single(query, "from") or None
         listing_key = (record["path"], tuple(sorted((name, tuple(values)) for name, values in query.items()
@@ -510,10 +532,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                       record: dict[str, Any]) -> dict[str, Any]:
         org = self.state.org
         needle = (_single(query, "q") or "").casefold()
-        wanted = _parse_ids(query)
+        requested_ids = _parse_ids(query)
         users = [
             user for user in org.users
-            if (wanted is None or user.id in wanted)
+            if (requested_ids is None or user.id in requested_ids)
             and (not needle or any(needle in text.casefold() for text in (user.first, user.last, user.email)))
         ]
         listing = Listing(ids=[user.id for user in users], items=users)
