@@ -18,7 +18,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "charthop_roster_snapshot"
-TABLE = "charthop_roster_snapshot"
+SNAPSHOT_TABLE = "charthop_roster_snapshot"
+HISTORY_TABLE = "charthop_roster_history"
+CURRENT_VIEW = "charthop_roster_current"
 EMULATOR_TOKEN = "demo-emulator-token"
 
 
@@ -57,30 +59,48 @@ def emulator_job_count(ready: dict, date: str) -> int:
 
 
 def run_airflow(args: list[str], env: dict, log_path: Path) -> None:
+    """Run an airflow CLI command, appending its output to ``log_path``; exit with the error if it fails.
+
+    The roster DAG retries a failed task after 5 minutes, and ``airflow dags test`` waits for that retry,
+    so the first failed try stops the command instead.
+    """
     airflow = str(Path(sys.executable).with_name("airflow"))
+    failure: list[str] = []
     with log_path.open("a") as log_file:
         log_file.write(f"\n$ airflow {' '.join(args)}\n")
-        log_file.flush()
-        result = subprocess.run([airflow, *args], env=env, stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-    if result.returncode != 0:
-        tail = log_path.read_text()[-4000:]
-        sys.exit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); the log is {log_path}:\n{tail}")
+        process = subprocess.Popen(
+            [airflow, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO_ROOT
+        )
+        for line in process.stdout:
+            log_file.write(line)
+            if failure or "Task failed with exception" in line:
+                failure.append(line)
+            if "up_for_retry" in line:
+                process.terminate()
+                break
+        process.wait()
+    if failure or process.returncode != 0:
+        detail = "".join(failure[:40]) or log_path.read_text()[-4000:]
+        sys.exit(f"`airflow {' '.join(args)}` failed; the full log is {log_path}:\n{detail}")
 
 
 def summarise(warehouse: Path, date: str) -> dict:
+    """Read the loaded snapshot back from the warehouse's current-roster view and history table."""
     with sqlite3.connect(warehouse) as conn:
         states = dict(
-            conn.execute(
-                f"SELECT json_extract(row_data, '$.open'), COUNT(*) FROM {TABLE} WHERE snapshot_date = ? GROUP BY 1",
-                (date,),
-            ).fetchall()
+            conn.execute(f"SELECT open, COUNT(*) FROM {CURRENT_VIEW} WHERE snapshot_date = ? GROUP BY 1", (date,))
         )
-        departments = conn.execute(
-            f"SELECT COUNT(DISTINCT json_extract(row_data, '$.\"department.name\"')) FROM {TABLE} "
-            "WHERE snapshot_date = ?",
-            (date,),
-        ).fetchone()[0]
-    return {"open": states.get("open", 0), "filled": states.get("filled", 0), "departments": departments}
+        headcount = conn.execute(
+            f"SELECT department_name, COUNT(*) FROM {CURRENT_VIEW} WHERE open = 'filled' "
+            "GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        (versions,) = conn.execute(f"SELECT COUNT(*) FROM {HISTORY_TABLE}").fetchone()
+    return {
+        "open": states.get("open", 0),
+        "filled": states.get("filled", 0),
+        "headcount": headcount,
+        "history_rows": versions,
+    }
 
 
 def main() -> None:
@@ -124,13 +144,16 @@ def main() -> None:
         emulator.wait(timeout=15)
 
     elapsed = time.monotonic() - started
+    headcount = ", ".join(f"{department} {count}" for department, count in summary["headcount"])
     print()
     print(f"Roster snapshot as of {date}: {loaded} jobs ({summary['filled']} filled, {summary['open']} open) "
-          f"in {summary['departments']} departments; ChartHop's countJobs reports {expected}.")  # fmt: skip
-    print(f"Elapsed: {elapsed:.1f} s. Warehouse: {warehouse} (table {TABLE}). Airflow log: {airflow_log}")
+          f"in {len(summary['headcount'])} departments; ChartHop's countJobs reports {expected}.")  # fmt: skip
+    print(f"Headcount by department: {headcount}")
+    print(f"History: {summary['history_rows']} job versions in {HISTORY_TABLE}.")
+    print(f"Elapsed: {elapsed:.1f} s. Warehouse: {warehouse}. Airflow log: {airflow_log}")
     print("Try:")
-    print(f"  SELECT json_extract(row_data, '$.\"department.name\"') AS department, COUNT(*) AS jobs "
-          f"FROM {TABLE} WHERE snapshot_date = '{date}' GROUP BY 1 ORDER BY 2 DESC;")  # fmt: skip
+    print(f"  sqlite3 {warehouse} \"SELECT department_name, COUNT(*) FROM {CURRENT_VIEW} "
+          "WHERE open = 'filled' GROUP BY 1 ORDER BY 2 DESC\"")  # fmt: skip
     print()
     print("To run the same DAG against a real ChartHop org, set the connection charthop_default, for example:")
     print("  export AIRFLOW_CONN_CHARTHOP_DEFAULT='{\"conn_type\": \"charthop\", \"password\": \"<app API token>\", "

@@ -23,7 +23,7 @@ with DAG(
         task_id="extract",
         charthop_conn_id="charthop_test",
         warehouse_conn_id="charthop_warehouse",
-        table="{{ dag_run.conf.get('table', 'charthop_roster_snapshot') }}",
+        table_prefix="{{ dag_run.conf.get('table_prefix', 'charthop_roster') }}",
         fields="{{ dag_run.conf.get('fields', 'title,open,department.name,baseComp') }}",
         q="{{ dag_run.conf.get('q', '') }}",
         date="{{ dag_run.conf.get('date', '') }}",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from charthop.exceptions import ChartHopConfigError, ChartHopCountMismatchError
 from charthop.hooks.charthop import ChartHopHook, format_date, normalise_fields
-from charthop.warehouse import RosterSnapshotTable
+from charthop.warehouse import RosterWarehouse, field_value
+from charthop.warehouse.columns import is_empty
+from charthop.warehouse.roster import MANAGER_POLICIES
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,33 +42,18 @@ RESPONSE_FORMATS = ("minimal", "json")
 MAX_PAGE_SIZE = 10_000
 
 
-def field_value(row: Mapping[str, Any], field_code: str) -> Any:
-    """Return a field's value from a row in either shape: a flat dotted key or nested objects."""
-    if field_code in row:
-        return row[field_code]
-    value: Any = row
-    for part in field_code.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
 class ChartHopFindJobsOperator(BaseOperator):
     """Extract the roster (findJobs) as of a date into a warehouse table, page by page.
 
     Each page is inserted as it arrives, so the roster is never held whole in memory nor pushed to
-    XCom. The rows of the snapshot date are replaced in one transaction: a rerun of a date leaves one
-    copy, and a failure part-way through leaves the earlier rows of that date untouched. See
-    ``charthop.warehouse.RosterSnapshotTable`` for the table's columns.
+    XCom. The rows of the snapshot date are replaced in one transaction that also rebuilds the history
+    table and the current view: a rerun of a date leaves one copy, and a failure part-way through
+    leaves every table as it was. ``charthop.warehouse.roster`` describes the tables.
 
     :param charthop_conn_id: ChartHop connection id, ``charthop_default`` by default.
     :param warehouse_conn_id: common-sql connection of the warehouse, ``charthop_warehouse`` by default.
-    :param table: warehouse table, ``charthop_roster_snapshot`` by default. (templated)
+    :param table_prefix: prefix of the warehouse tables, ``charthop_roster`` by default, which gives
+        ``charthop_roster_snapshot``, ``charthop_roster_history`` and ``charthop_roster_current``. (templated)
     :param fields: field codes to request, as a sequence or a comma list; ``jobId`` is always included.
         ``DEFAULT_ROSTER_FIELDS`` by default. (templated)
     :param q: Carrot filter such as ``open:filled``; ``None`` (the default) extracts every job. (templated)
@@ -77,18 +64,21 @@ class ChartHopFindJobsOperator(BaseOperator):
     :param response_format: ``minimal`` (flat dotted keys, the default) or ``json`` (nested objects).
     :param check_count: compare the rows fetched with countJobs for the same ``q`` and date before
         committing, and fail on a difference; ``True`` by default (skipped when ``ids`` is set).
+    :param manager_policy: what a manager job missing from the snapshot does: ``fail``, ``warn`` or
+        ``off``. ``None`` (the default) means ``fail`` for a full extract and ``warn`` when ``q`` or
+        ``ids`` filter it. Self-managed jobs and manager cycles always fail the task.
     :return: a summary dict: ``snapshot_date``, ``rows``, ``pages``, ``duplicates_dropped``,
-        ``empty_fields``, ``table`` and ``seconds``.
+        ``empty_fields``, ``type_changes``, ``tables`` and ``seconds``.
     """
 
-    template_fields: Sequence[str] = ("table", "fields", "q", "date", "ids")
+    template_fields: Sequence[str] = ("table_prefix", "fields", "q", "date", "ids")
 
     def __init__(
         self,
         *,
         charthop_conn_id: str = ChartHopHook.default_conn_name,
         warehouse_conn_id: str = "charthop_warehouse",
-        table: str = "charthop_roster_snapshot",
+        table_prefix: str = "charthop_roster",
         fields: str | Sequence[str] = DEFAULT_ROSTER_FIELDS,
         q: str | None = None,
         date: str | None = None,
@@ -96,12 +86,13 @@ class ChartHopFindJobsOperator(BaseOperator):
         page_size: int = 1000,
         response_format: str = "minimal",
         check_count: bool = True,
+        manager_policy: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.charthop_conn_id = charthop_conn_id
         self.warehouse_conn_id = warehouse_conn_id
-        self.table = table
+        self.table_prefix = table_prefix
         self.fields = fields
         self.q = q
         self.date = date
@@ -109,6 +100,7 @@ class ChartHopFindJobsOperator(BaseOperator):
         self.page_size = page_size
         self.response_format = response_format
         self.check_count = check_count
+        self.manager_policy = manager_policy
 
     def _validate(self) -> None:
         if not isinstance(self.page_size, int) or not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -118,6 +110,10 @@ class ChartHopFindJobsOperator(BaseOperator):
         if self.response_format not in RESPONSE_FORMATS:
             raise ChartHopConfigError(
                 f"Invalid response_format {self.response_format!r}: use one of {', '.join(RESPONSE_FORMATS)}."
+            )
+        if self.manager_policy is not None and self.manager_policy not in MANAGER_POLICIES:
+            raise ChartHopConfigError(
+                f"Invalid manager_policy {self.manager_policy!r}: use one of {', '.join(MANAGER_POLICIES)}."
             )
 
     def _snapshot_date(self, context: Context) -> str:
@@ -134,21 +130,22 @@ class ChartHopFindJobsOperator(BaseOperator):
         q = (self.q or "").strip() or None
         ids = self.ids or None
         run_id = context["run_id"]
+        manager_policy = self.manager_policy or ("warn" if q or ids else "fail")
         hook = ChartHopHook(self.charthop_conn_id)
-        table = RosterSnapshotTable(self.warehouse_conn_id, self.table)
+        warehouse = RosterWarehouse(self.warehouse_conn_id, self.table_prefix)
         self.log.info(
             "Extracting ChartHop jobs as of %s (q=%s, %d fields, page size %d) into %s",
             snapshot_date,
             q,
             len(fields),
             self.page_size,
-            self.table,
+            warehouse.snapshot_table,
         )
         started = time.monotonic()
         filled_fields: set[str] = set()
         pages = 0
         dropped = 0
-        with table.replace_snapshot(snapshot_date, run_id) as writer:
+        with warehouse.load_snapshot(snapshot_date, run_id, fields, manager_policy=manager_policy) as writer:
             for page in hook.find_jobs(
                 fields=fields,
                 q=q,
@@ -161,7 +158,7 @@ class ChartHopFindJobsOperator(BaseOperator):
                 pages = page.number
                 dropped += page.duplicates_dropped
                 for code in fields:
-                    if code not in filled_fields and any(not _is_empty(field_value(r, code)) for r in page.rows):
+                    if code not in filled_fields and any(not is_empty(field_value(r, code)) for r in page.rows):
                         filled_fields.add(code)
                 self.log.info("Page %d: %d rows (%d so far)", page.number, len(page.rows), writer.rows_written)
             if self.check_count and not ids:
@@ -186,7 +183,7 @@ class ChartHopFindJobsOperator(BaseOperator):
             "Loaded %d jobs as of %s into %s in %d pages (%.1f s, %d duplicates dropped)",
             rows,
             snapshot_date,
-            self.table,
+            warehouse.snapshot_table,
             pages,
             seconds,
             dropped,
@@ -197,6 +194,7 @@ class ChartHopFindJobsOperator(BaseOperator):
             "pages": pages,
             "duplicates_dropped": dropped,
             "empty_fields": empty_fields,
-            "table": self.table,
+            "type_changes": writer.type_changes,
+            "tables": [warehouse.snapshot_table, warehouse.history_table, warehouse.current_view],
             "seconds": seconds,
         }
