@@ -31,3 +31,22 @@ class TestRosterSnapshotDag:
             ).fetchone()
         assert dag_run.state == "success"
         assert loaded == job_count(emulator, date=emulator.today)
+
+    def test_run_updates_roster_asset(self, roster_dag, emulator, sqlite_warehouse):
+        from airflow.models.asset import AssetEvent, AssetModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import func, select
+
+        def events() -> int:
+            with create_session() as session:
+                return session.scalar(
+                    select(func.count())
+                    .select_from(AssetEvent)
+                    .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+                    .where(AssetModel.name == "charthop_roster")
+                )
+
+        before = events()
+        when = dt.datetime.fromisoformat(emulator.today).replace(tzinfo=dt.timezone.utc) - dt.timedelta(days=1)
+        roster_dag.test(logical_date=when)
+        assert events() == before + 1

@@ -189,6 +189,7 @@ class SnapshotLoad:
         self.hash_codes = list(field_codes)
         self.loaded_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         self.registry: dict[str, FieldColumns] = {}
+        self.job_ids: set[str] = set()
         self.rows_written = 0
         self.type_changes: list[str] = []
         self.manager_report: ManagerReport | None = None
@@ -216,6 +217,9 @@ class SnapshotLoad:
             f"valid_from {t('date')} NOT NULL, valid_to {t('date')}, is_current {t('boolean')} NOT NULL, "
             "row_hash VARCHAR(64) NOT NULL, PRIMARY KEY (job_id, valid_from))"
         )
+        # The view is recreated in finish(): PostgreSQL fixes a view's column list at creation and refuses
+        # to change the type of a column a view reads.
+        self.cursor.execute(f"DROP VIEW IF EXISTS {quote(w.current_view)}")
         self.cursor.execute(f"SELECT field_code, kind, base_name FROM {quote(w.columns_table)}")
         for code, kind, base_name in self.cursor.fetchall():
             self.registry[code] = FieldColumns(code, ColumnKind(kind), base_name)
@@ -289,6 +293,14 @@ class SnapshotLoad:
         """Insert one page of findJobs rows, adding a column for each field seen for the first time."""
         if not rows:
             return
+        for row in rows:
+            job_id = str(row["jobId"])
+            if job_id in self.job_ids:
+                raise ChartHopWarehouseError(
+                    f"Job {job_id} appears twice in snapshot {self.snapshot_date}, so nothing was committed. "
+                    "ChartHop sent the same job on two pages; run the task again."
+                )
+            self.job_ids.add(job_id)
         for code in self.field_codes:
             if code not in self.registry:
                 kind = infer_kind(code, (field_value(row, code) for row in rows))
@@ -324,20 +336,6 @@ class SnapshotLoad:
         self.rows_written += len(records)
 
     # Checks, history and the current view.
-
-    def _check_unique_ids(self) -> None:
-        w = self.warehouse
-        self.cursor.execute(
-            f"SELECT job_id FROM {quote(w.snapshot_table)} WHERE snapshot_date = {self.dialect.placeholder} "
-            "GROUP BY job_id HAVING COUNT(*) > 1",
-            (self.snapshot_date,),
-        )
-        duplicates = [row[0] for row in self.cursor.fetchall()]
-        if duplicates:
-            raise ChartHopWarehouseError(
-                f"Snapshot {self.snapshot_date} has {len(duplicates)} job ids more than once: "
-                f"{', '.join(duplicates[:20])}. Nothing was committed."
-            )
 
     def _check_managers(self, policy: str) -> None:
         columns = self.registry.get(MANAGER_FIELD)
@@ -393,10 +391,8 @@ class SnapshotLoad:
             """
         )
 
-    def _recreate_current_view(self) -> None:
+    def _create_current_view(self) -> None:
         w = self.warehouse
-        # Recreated on every load because PostgreSQL fixes a view's column list when the view is created.
-        self.cursor.execute(f"DROP VIEW IF EXISTS {quote(w.current_view)}")
         self.cursor.execute(
             f"CREATE VIEW {quote(w.current_view)} AS SELECT * FROM {quote(w.snapshot_table)} "
             f"WHERE snapshot_date = (SELECT MAX(snapshot_date) FROM {quote(w.snapshot_table)})"
@@ -407,7 +403,6 @@ class SnapshotLoad:
         for code in self.field_codes:
             if code not in self.registry:
                 self._register(code, ColumnKind.TEXT)
-        self._check_unique_ids()
         self._check_managers(manager_policy)
         self._rebuild_history()
-        self._recreate_current_view()
+        self._create_current_view()

@@ -195,3 +195,25 @@ class TestExtractToPostgres:
         state, _ = run_dag(test_dag, capfd, logical_date=emulator.today)
         assert state == "failed"
         assert checksum(self.rows(postgres_warehouse, emulator.today)) == before
+
+
+@pytest.mark.usefixtures("airflow_db", "charthop_conn")
+class TestHistoryThroughAirflow:
+    def history(self, path, prefix: str) -> list[tuple]:
+        with sqlite3.connect(path) as conn:
+            return conn.execute(
+                f"SELECT job_id, valid_from, valid_to, is_current, row_hash FROM {prefix}_history ORDER BY 1, 2"
+            ).fetchall()
+
+    def test_out_of_order_dates_match_in_order(self, test_dag, emulator, sqlite_warehouse, capfd):
+        today = dt.date.fromisoformat(emulator.today)
+        dates = [(today - dt.timedelta(days=days)).isoformat() for days in (700, 350, 20)]
+        fields = "title,open,personId,department.name"
+        for date in dates:
+            run_dag(test_dag, capfd, logical_date=date, table_prefix="in_order", fields=fields)
+        for date in (dates[2], dates[0], dates[1]):
+            run_dag(test_dag, capfd, logical_date=date, table_prefix="out_of_order", fields=fields)
+        in_order = self.history(sqlite_warehouse, "in_order")
+        out_of_order = self.history(sqlite_warehouse, "out_of_order")
+        assert len(in_order) > len({row[0] for row in in_order})
+        assert out_of_order == in_order
