@@ -255,3 +255,32 @@ class TestPostgresCopy:
         assert "copy" in cursor.calls
         assert "executemany" not in cursor.calls
         assert rows == [("a", Decimal("1.10"), "2026-01-05")]
+
+
+class TestDocumentedQueries:
+    """The example queries of docs/warehouse.md run against a loaded PostgreSQL warehouse."""
+
+    def queries(self) -> list[str]:
+        from tests.conftest import REPO_ROOT
+
+        text = (REPO_ROOT / "docs" / "warehouse.md").read_text()
+        return [block.split("```", 1)[0] for block in text.split("```sql\n")[1:]]
+
+    def test_each_query_runs(self, postgres_warehouse):
+        import datetime as dt
+
+        backend = Backend("postgres", postgres_warehouse)
+        warehouse = RosterWarehouse("charthop_warehouse")
+        fields = ["jobId", "title", "open", "manager", "name.first", "name.last", "department.name"]
+        old = (dt.date.today() - dt.timedelta(days=40)).isoformat()
+        new = (dt.date.today() - dt.timedelta(days=5)).isoformat()
+        base = {"title": "Engineer", "name.first": "Ana", "name.last": "Ruiz", "department.name": "R&D"}
+        load(warehouse, old, [{"jobId": "m1", "open": "filled", **base}, {"jobId": "m2", "open": "filled", **base},
+                              {"jobId": "a", "open": "filled", "manager": "m1", **base}], fields)  # fmt: skip
+        load(warehouse, new, [{"jobId": "m1", "open": "filled", **base}, {"jobId": "m2", "open": "open", **base},
+                              {"jobId": "a", "open": "filled", "manager": "m2", **base}], fields)  # fmt: skip
+        results = [backend.query(sql) for sql in self.queries()]
+        assert len(results) == 3
+        assert len(results[0]) == 2
+        assert [row[0] for row in results[1]] == ["a"]
+        assert [row[0] for row in results[2]] == ["m2"]
