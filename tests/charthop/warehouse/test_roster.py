@@ -269,8 +269,15 @@ class TestDocumentedQueries:
     def test_each_query_runs(self, postgres_warehouse):
         import datetime as dt
 
+        import psycopg
+
         backend = Backend("postgres", postgres_warehouse)
         warehouse = RosterWarehouse("charthop_warehouse")
+        # The queries name the default tables, which other tests in this database may have filled.
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={postgres_warehouse}") as conn:
+            conn.execute("DROP VIEW IF EXISTS charthop_roster_current")
+            for table in ("snapshot", "history", "columns"):
+                conn.execute(f"DROP TABLE IF EXISTS charthop_roster_{table}")
         fields = ["jobId", "title", "open", "manager", "name.first", "name.last", "department.name"]
         old = (dt.date.today() - dt.timedelta(days=40)).isoformat()
         new = (dt.date.today() - dt.timedelta(days=5)).isoformat()
