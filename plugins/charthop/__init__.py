@@ -20,7 +20,14 @@ def get_provider_info() -> dict:
             }
         ],
         "hooks": [{"integration-name": "ChartHop", "python-modules": ["charthop.hooks.charthop"]}],
-        "operators": [{"integration-name": "ChartHop", "python-modules": ["charthop.operators.jobs"]}],
+        "operators": [
+            {
+                "integration-name": "ChartHop",
+                "python-modules": ["charthop.operators.jobs", "charthop.operators.imports"],
+            }
+        ],
+        "sensors": [{"integration-name": "ChartHop", "python-modules": ["charthop.sensors.process"]}],
+        "triggers": [{"integration-name": "ChartHop", "python-modules": ["charthop.triggers.process"]}],
         "connection-types": [
             {
                 "hook-class-name": "charthop.hooks.charthop.ChartHopHook",
