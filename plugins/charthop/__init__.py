@@ -23,7 +23,11 @@ def get_provider_info() -> dict:
         "operators": [
             {
                 "integration-name": "ChartHop",
-                "python-modules": ["charthop.operators.jobs", "charthop.operators.imports"],
+                "python-modules": [
+                    "charthop.operators.jobs",
+                    "charthop.operators.imports",
+                    "charthop.operators.process",
+                ],
             }
         ],
         "sensors": [{"integration-name": "ChartHop", "python-modules": ["charthop.sensors.process"]}],
