@@ -154,7 +154,11 @@ class PayrollCsvReader:
         """Yield the data rows. Nothing is yielded when the header lacks a column the mapping reads."""
         if self._lines is None:
             raise RuntimeError("PayrollCsvReader.rows() needs the reader to be opened with 'with'")
-        reader = csv.reader(self._lines, delimiter=self.mapping.delimiter)
+        # strict=True rejects text after a closing quote ('"a"b') instead of silently joining it to the field.
+        reader = csv.reader(self._lines, delimiter=self.mapping.delimiter, strict=True)
+        header: list[str] | None = None
+        row_number = 0
+        last_line = 0
         try:
             header = next(reader, None)
             if header is None:
@@ -163,7 +167,6 @@ class PayrollCsvReader:
             positions = check_header(header, self.mapping, self.problems, line_number=1, require_match_first=True)
             if positions is None:
                 return
-            row_number = 0
             last_line = reader.line_num
             for fields in reader:
                 line_number = last_line + 1
@@ -175,7 +178,7 @@ class PayrollCsvReader:
                 if len(fields) != len(header):
                     self.problems.add(
                         f"the row has {len(fields)} fields but the header has {len(header)}; check for an "
-                        "unquoted comma or a missing field",
+                        "unquoted comma, an unclosed quote or a missing field",
                         row_number=row_number,
                         line_number=line_number,
                     )
@@ -183,10 +186,11 @@ class PayrollCsvReader:
                 values = {column: fields[index] for column, index in positions.items()}
                 yield SourceRow(row_number, line_number, values)
         except csv.Error as error:
-            # The csv module cannot resume after a quoting error, so reading stops at this line.
+            # The csv module cannot resume after a quoting error, so reading stops at the row that has it.
             self.problems.add(
-                f"the CSV is malformed: {error}; check the quotes on this line. Reading stopped here",
-                line_number=reader.line_num,
+                f"the CSV is malformed: {error}; check the quotes in this row. Reading stopped here",
+                row_number=None if header is None else row_number + 1,
+                line_number=last_line + 1,
             )
 
 

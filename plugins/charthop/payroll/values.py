@@ -115,11 +115,15 @@ def parse_date(value: Any, formats: Sequence[str]) -> dt.date:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
+    out_of_range = False
     for date_format in formats:
         try:
             return dt.datetime.strptime(text, date_format).date()
-        except ValueError:
-            continue
+        except ValueError as error:
+            # strptime says "day is out of range for month" for text that fits the format, such as 02/30/2024.
+            out_of_range = out_of_range or "out of range" in str(error)
+    if out_of_range:
+        raise ValueError("invalid date; that day does not exist in that month")
     sample = dt.date(2024, 1, 31)
     examples = " or ".join(f"{f} (such as {sample.strftime(f)})" for f in formats)
     raise ValueError(f"invalid date; expected {examples}")
