@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: Roster fields requested when the caller names none: the examples of ChartHop's sync guide plus the
-#: manager link, department, location, employment, start date and base pay.
+#: manager link, department, location, employment, start date and base pay (as paid and annualised).
 DEFAULT_ROSTER_FIELDS: tuple[str, ...] = (
     "jobId",
     "title",
@@ -36,6 +36,7 @@ DEFAULT_ROSTER_FIELDS: tuple[str, ...] = (
     "employment",
     "startDate",
     "baseComp",
+    "baseComp.annualized",
 )
 
 RESPONSE_FORMATS = ("minimal", "json")
