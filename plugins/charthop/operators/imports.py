@@ -42,6 +42,7 @@ class ChartHopImportCsvOperator(BaseOperator):
     :param create_groups: create departments and other groups that match nothing; ``False`` by default.
     :param skip_errors: import valid rows and skip invalid ones; ``False`` (one bad row rejects the file).
     :param import_dry_run: validate in ChartHop without changing anything; ``False`` by default.
+        (templated: a DAG with ``render_template_as_native_obj`` can pass ``{{ params.dry_run }}``)
     :param disable_sync_hire_date: keep hire dates when start dates differ; ``False`` by default.
     :param disable_overwrite_person: only fill person fields that are empty; ``False`` by default.
     :param default_change_date: effective date of rows without a ``Date`` column, ``YYYY-MM-DD``;
@@ -59,7 +60,13 @@ class ChartHopImportCsvOperator(BaseOperator):
     :return: the process id.
     """
 
-    template_fields: Sequence[str] = ("csv_path", "default_change_date", "notify_user_ids", "import_source")
+    template_fields: Sequence[str] = (
+        "csv_path",
+        "import_dry_run",
+        "default_change_date",
+        "notify_user_ids",
+        "import_source",
+    )
 
     def __init__(
         self,
@@ -109,6 +116,11 @@ class ChartHopImportCsvOperator(BaseOperator):
             )
         if self.poll_interval <= 0 or self.wait_timeout <= 0:
             raise ChartHopConfigError("poll_interval and wait_timeout must be positive numbers of seconds.")
+        if not isinstance(self.import_dry_run, bool):
+            raise ChartHopConfigError(
+                f"Invalid import_dry_run {self.import_dry_run!r}: use True or False (a template must render a "
+                "boolean, which needs render_template_as_native_obj=True on the DAG)."
+            )
         path = Path(str(self.csv_path))
         if not path.is_file():
             raise ChartHopConfigError(f"CSV file {path} not found. Check csv_path of task {self.task_id}.")

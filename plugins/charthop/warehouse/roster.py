@@ -41,6 +41,9 @@ from charthop.warehouse.dialects import Dialect, dialect_for, quote
 _PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 MANAGER_FIELD = "manager"
 MANAGER_POLICIES = ("fail", "warn", "off")
+#: How long a load waits for another load of the same tables to commit, in seconds (SQLite only;
+#: PostgreSQL waits on the advisory lock without a limit).
+LOCK_WAIT_SECONDS = 1800
 
 
 def field_value(row: Mapping[str, Any], field_code: str) -> Any:
@@ -74,6 +77,12 @@ class RosterWarehouse(LoggingMixin):
         super().__init__()
         self.conn_id = conn_id
         self.table_prefix = table_prefix
+
+    @property
+    def lock_key(self) -> int:
+        """A PostgreSQL advisory lock key derived from the table prefix, a signed 64-bit integer."""
+        digest = hashlib.sha256(f"charthop-roster:{self.table_prefix}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
 
     @property
     def snapshot_table(self) -> str:
@@ -146,8 +155,13 @@ class RosterWarehouse(LoggingMixin):
             conn.isolation_level = None
         cursor = conn.cursor()
         try:
+            # Loads of one prefix run one at a time: backfills run several dates at once (they ignore
+            # max_active_runs), and every load rewrites the whole history table.
             if dialect.name == "sqlite":
-                cursor.execute("BEGIN")
+                cursor.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_SECONDS * 1000}")
+                cursor.execute("BEGIN IMMEDIATE")
+            elif dialect.name == "postgres":
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
             load = SnapshotLoad(self, cursor, dialect, snapshot_date, run_id, field_codes)
             load.prepare()
             yield load

@@ -291,3 +291,28 @@ class TestDocumentedQueries:
         assert len(results[0]) == 2
         assert [row[0] for row in results[1]] == ["a"]
         assert [row[0] for row in results[2]] == ["m2"]
+
+
+class TestConcurrentLoads:
+    def test_parallel_dates_both_commit(self, backend, warehouse):
+        import threading
+
+        errors: list[BaseException] = []
+
+        def run(date: str, rows: list[dict]) -> None:
+            try:
+                load(warehouse, date, rows)
+            except BaseException as error:  # noqa: BLE001 - collected for the assert below
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=run, args=(date, [job(f"{date}-{n}") for n in range(300)]))
+            for date in (D1, D2, D3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        assert backend.query(f'SELECT COUNT(*) FROM "{warehouse.snapshot_table}"') == [(900,)]
+        assert backend.query(f'SELECT COUNT(*) FROM "{warehouse.history_table}"') == [(900,)]
