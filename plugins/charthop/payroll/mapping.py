@@ -77,7 +77,7 @@ def normalize_column(name: str) -> str:
 
 @dataclass(frozen=True)
 class PayMapping:
-    """How the pay columns become the annual base pay.
+    """The pay columns and the multipliers that turn them into the annual base pay.
 
     :param amount_column: payroll column with the pay per period (or per hour).
     :param frequency_column: payroll column with the pay frequency label.
@@ -123,7 +123,7 @@ class PayrollMapping:
 
     @property
     def match_column(self) -> str:
-        """The payroll column that holds the match key."""
+        """The payroll column that contains the match key."""
         return self.fields[self.match_field]
 
     @property

@@ -99,7 +99,8 @@ def _prepare(
     rows: Iterator[SourceRow], mapping: PayrollMapping, problems: ProblemCollector, *, source: str
 ) -> PreparedPayroll:
     prepared = PreparedPayroll(source=source, mapping=mapping)
-    first_row_of_key: dict[str, SourceRow] = {}
+    # Only the position of each key's first row is kept, so the raw rows are not held next to the converted ones.
+    first_row_of_key: dict[str, tuple[int, int | None]] = {}
     for row in rows:
         converted = _convert_row(row, mapping, problems)
         if converted is None:
@@ -107,7 +108,8 @@ def _prepare(
         key = match_key(mapping.match_field, converted[mapping.match_field])
         first = first_row_of_key.get(key)
         if first is not None:
-            where = f"row {first.row_number}" + (f" (line {first.line_number})" if first.line_number else "")
+            first_row, first_line = first
+            where = f"row {first_row}" + (f" (line {first_line})" if first_line else "")
             case = " (e-mail addresses are compared case-insensitively)" if mapping.match_field == "contact.workEmail" else ""
             problems.add(
                 f"duplicate match key{case}; {where} has the same key. Keep one row per person",
@@ -117,7 +119,7 @@ def _prepare(
                 value=row.values[mapping.match_column],
             )
             continue
-        first_row_of_key[key] = row
+        first_row_of_key[key] = (row.row_number, row.line_number)
         # Rows are dropped once a problem is found, because they will never be sent.
         if not problems.total:
             prepared.rows.append(converted)

@@ -1,6 +1,6 @@
 """Conversion of single payroll values: amounts, dates, text and e-mail addresses.
 
-Each parser raises ``ValueError`` with a message that says what was expected; the caller adds the row,
+Each parser raises ``ValueError`` with a message that states what was expected. The caller adds the row,
 column and value.
 """
 
@@ -120,7 +120,7 @@ def parse_date(value: Any, formats: Sequence[str]) -> dt.date:
         try:
             return dt.datetime.strptime(text, date_format).date()
         except ValueError as error:
-            # strptime says "day is out of range for month" for text that fits the format, such as 02/30/2024.
+            # strptime raises "day is out of range for month" for text that fits the format, such as 02/30/2024.
             out_of_range = out_of_range or "out of range" in str(error)
     if out_of_range:
         raise ValueError("invalid date; that day does not exist in that month")

@@ -69,7 +69,7 @@ def write_import_csv(path: str | os.PathLike[str], rows: Iterable[Mapping[str, A
 
     The header is ``mapping.output_fields`` (ChartHop field codes, the match field first, because the
     importer matches people on the leftmost column). The file is written to ``<path>.tmp`` and renamed,
-    so ``path`` never holds a partial file.
+    so ``path`` never contains a partial file.
 
     :param path: the CSV file to write; its folder must exist.
     :param rows: field code to value, such as ``RosterDiff.rows_to_send()``; keys outside the header are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 from decimal import Decimal
 
 import pytest
@@ -222,6 +223,20 @@ class TestTransformedValues:
     def test_german_dates(self):
         prepared = prepare_payroll_csv(DATA / "payroll_de.csv", load_mapping(DATA / "mapping_de.yaml"))
         assert prepared.rows[1]["endDate"] == dt.date(2025, 3, 31)
+
+
+class TestMemory:
+    def test_raw_rows_not_kept(self, mapping, tmp_path):
+        path = write_csv(tmp_path / "p.csv", [person(n) for n in range(10_000)])
+        tracemalloc.start()
+        try:
+            prepared = prepare_payroll_csv(path, mapping)
+            retained, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert len(prepared.rows) == 10_000
+        # Converted rows are kept; raw rows are not, so the peak stays close to what is retained.
+        assert peak < 1.6 * retained
 
 
 class TestCallerRows:
