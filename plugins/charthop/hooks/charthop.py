@@ -706,11 +706,15 @@ class ChartHopHook(HttpHook):
             resolved.append(str(matches[0]["id"]))
         return resolved
 
+    def org_url(self) -> str:
+        """Return the org's page in ChartHop's web app: ``app.`` in place of ``api.`` in the host, then the org."""
+        self.get_conn()
+        return f"{self.base_url.replace('://api.', '://app.', 1)}/{quote(self.org_id, safe='')}"
+
     def process_url(self, process_id: str) -> str:
-        """Return a link to a process in ChartHop's web app (``app.`` in place of ``api.`` in the host)."""
+        """Return a link to a process in ChartHop's web app."""
         # NOTE: the web app's path for one process is not documented; this link is a best guess.
-        app_url = self.base_url.replace("://api.", "://app.", 1)
-        return f"{app_url}/{quote(self.org_id, safe='')}/process/{quote(str(process_id), safe='')}"
+        return f"{self.org_url()}/process/{quote(str(process_id), safe='')}"
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the token, the org and read access by counting the org's jobs; used by the UI's Test button."""

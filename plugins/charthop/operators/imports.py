@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 
 from charthop.exceptions import ChartHopConfigError, ChartHopProcessTimeoutError
 from charthop.hooks.charthop import ChartHopHook
+from charthop.links import ChartHopProcessLink
 from charthop.process import ROW_ERROR_POLICIES, check_finished, check_trigger_event, describe, is_finished
 from charthop.triggers.process import ChartHopProcessTrigger
 
@@ -60,6 +61,7 @@ class ChartHopImportCsvOperator(BaseOperator):
     :return: the process id.
     """
 
+    operator_extra_links = (ChartHopProcessLink(),)
     template_fields: Sequence[str] = (
         "csv_path",
         "import_dry_run",
@@ -174,6 +176,7 @@ class ChartHopImportCsvOperator(BaseOperator):
         process_id = str(process["id"])
         context["ti"].xcom_push(key="process_id", value=process_id)
         context["ti"].xcom_push(key="process_url", value=hook.process_url(process_id))
+        ChartHopProcessLink.persist(context, hook.process_url(process_id))
         self.log.info("ChartHop import process %s: %s", process_id, describe(process))
         if not self.wait_for_completion:
             return process_id

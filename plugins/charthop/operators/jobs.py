@@ -11,6 +11,7 @@ from airflow.sdk import BaseOperator
 
 from charthop.exceptions import ChartHopConfigError, ChartHopCountMismatchError
 from charthop.hooks.charthop import ChartHopHook, format_date, normalise_fields
+from charthop.links import ChartHopOrgLink
 from charthop.warehouse import RosterWarehouse, field_value
 from charthop.warehouse.columns import is_empty
 from charthop.warehouse.roster import MANAGER_POLICIES
@@ -72,6 +73,7 @@ class ChartHopFindJobsOperator(BaseOperator):
         ``empty_fields``, ``type_changes``, ``tables`` and ``seconds``.
     """
 
+    operator_extra_links = (ChartHopOrgLink(),)
     template_fields: Sequence[str] = ("table_prefix", "fields", "q", "date", "ids")
 
     def __init__(
@@ -133,6 +135,7 @@ class ChartHopFindJobsOperator(BaseOperator):
         run_id = context["run_id"]
         manager_policy = self.manager_policy or ("warn" if q or ids else "fail")
         hook = ChartHopHook(self.charthop_conn_id)
+        ChartHopOrgLink.persist(context, hook.org_url())
         warehouse = RosterWarehouse(self.warehouse_conn_id, self.table_prefix)
         self.log.info(
             "Extracting ChartHop jobs as of %s (q=%s, %d fields, page size %d) into %s",

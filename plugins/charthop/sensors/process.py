@@ -12,6 +12,7 @@ from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from charthop.exceptions import ChartHopConfigError, ChartHopProcessTimeoutError
 from charthop.hooks.charthop import ChartHopHook
+from charthop.links import ChartHopProcessLink
 from charthop.process import ROW_ERROR_POLICIES, check_finished, check_trigger_event, describe, is_finished
 from charthop.triggers.process import ChartHopProcessTrigger
 
@@ -35,6 +36,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
     :param timeout: seconds to wait before failing with the last status seen (inherited).
     """
 
+    operator_extra_links = (ChartHopProcessLink(),)
     template_fields: Sequence[str] = ("process_id",)
 
     def __init__(
@@ -82,6 +84,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         self._validate()
+        ChartHopProcessLink.persist(context, ChartHopHook(self.charthop_conn_id).process_url(str(self.process_id)))
         if not self.deferrable:
             try:
                 return super().execute(context)
