@@ -13,8 +13,10 @@ from datetime import date, datetime, timezone
 from types import FrameType
 
 from charthop_emulator.faults import FaultError, parse_faults
-from charthop_emulator.org import default_org_id, generate_org
+from charthop_emulator.imports import DEFAULT_IMPORT_SECONDS, IMPORT_MODES, make_settings
+from charthop_emulator.org import Org, default_org_id, generate_org
 from charthop_emulator.server import DEFAULT_TOKEN, EmulatorState, create_server
+from charthop_emulator.webhooks import DEFAULT_APP_NAME, WebhookConfigError, WebhookDispatcher, parse_config
 
 logger = logging.getLogger("charthop_emulator")
 
@@ -44,6 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the API token with every permission (default: %(default)s)")
     parser.add_argument("--fault", action="append", default=[], metavar="JSON",
                         help="a fault object (or list) as accepted by POST /_emulator/faults; repeatable")
+    parser.add_argument("--import-seconds", type=float, default=DEFAULT_IMPORT_SECONDS,
+                        help="seconds an importDataCsv process takes from PENDING to DONE or ERROR; 0 finishes "
+                             "it on the first read (default: %(default)s)")
+    parser.add_argument("--import-mode", choices=IMPORT_MODES, default="normal",
+                        help="how imports end: normal, reject_file, bad_row or never_finish (default: %(default)s)")
+    parser.add_argument("--webhook-url", default=None,
+                        help="URL that receives the event notifications by POST (default: webhooks off)")
+    parser.add_argument("--webhook-secret", default=None,
+                        help="secret for the base64 HMAC-SHA256 signature header of each delivery (default: unsigned)")
+    parser.add_argument("--app-name", default=DEFAULT_APP_NAME,
+                        help="installed app name, used in the Sync Now event process.create.<name> "
+                             "(default: %(default)s)")
     parser.add_argument("--log-level", default="INFO", help="level of the log on stderr (default: %(default)s)")
     return parser
 
@@ -61,13 +75,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         print(f"invalid --jobs {args.jobs}: expected at least 1", file=sys.stderr)
         return 2
+    try:
+        import_settings = make_settings(args.import_seconds, args.import_mode)
+    except ValueError as error:
+        print(f"invalid --import-seconds: {error}", file=sys.stderr)
+        return 2
+    webhook_config = None
+    if args.webhook_url is not None:
+        try:
+            webhook_config = parse_config({"url": args.webhook_url, "secret": args.webhook_secret,
+                                           "app_name": args.app_name})
+        except WebhookConfigError as error:
+            print(f"invalid --webhook-url, --webhook-secret or --app-name: {error}", file=sys.stderr)
+            return 2
 
     today = args.today or datetime.now(timezone.utc).date()
     started = time.monotonic()
     org = generate_org(args.jobs, args.seed, today, args.org_id or default_org_id(args.seed), args.org_slug)
     logger.info("Generated org %s: %d jobs today, %d jobs and %d people in total, in %.2f s",
                 org.slug, args.jobs, len(org.jobs), len(org.persons), time.monotonic() - started)
-    state = EmulatorState(org=org, token=args.token)
+    org_id = org.id
+
+    def regenerate() -> Org:
+        return generate_org(args.jobs, args.seed, today, org_id, args.org_slug)
+
+    state = EmulatorState(org=org, token=args.token, import_settings=import_settings,
+                          webhooks=WebhookDispatcher(webhook_config, app_name=args.app_name), regenerate=regenerate)
     state.faults.replace(faults)
     try:
         server = create_server(state, args.host, args.port)

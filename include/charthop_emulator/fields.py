@@ -32,10 +32,14 @@ def money(amount: float, currency: str) -> dict[str, Any]:
     return {"amount": round(amount, 2), "currency": currency, "places": 2}
 
 
-def annualized_pay(person: Person) -> dict[str, Any]:
-    """Return the yearly equivalent of a person's base pay (40 hours a week, 52 weeks a year)."""
-    factor = {"YEARLY": 1, "MONTHLY": 12, "HOURLY": 2080}[person.interval]
-    return money(round(person.pay * factor, 2), person.currency)
+def annualized_pay(person: Person, day: int | None = None) -> dict[str, Any]:
+    """Return the yearly equivalent of a person's base pay on ``day`` (40 hours a week, 52 weeks a year).
+
+    Without ``day`` it is the generated pay, before any pay change.
+    """
+    pay, currency, interval = (person.pay, person.currency, person.interval) if day is None else person.pay_on(day)
+    factor = {"YEARLY": 1, "MONTHLY": 12, "HOURLY": 2080}[interval]
+    return money(round(pay * factor, 2), currency)
 
 
 def whole_months(start: int, day: int) -> int:
@@ -153,12 +157,23 @@ def _full_name(person: Person) -> str:
 
 def _job_pay(view: JobView) -> dict[str, Any] | None:
     person = view.person
-    return None if person is None else money(person.pay, person.currency)
+    if person is None:
+        return None
+    pay, currency, _ = person.pay_on(view.day)
+    return money(pay, currency)
 
 
 def _job_base_comp(view: JobView) -> dict[str, Any] | None:
     person = view.person
-    return None if person is None else {"interval": person.interval, "pay": money(person.pay, person.currency)}
+    if person is None:
+        return None
+    pay, currency, interval = person.pay_on(view.day)
+    return {"interval": interval, "pay": money(pay, currency)}
+
+
+def _job_department(view: JobView) -> dict[str, str]:
+    department = view.job.department_on(view.day)
+    return {"id": department.id, "name": department.name}
 
 
 def _location_object(view: JobView) -> dict[str, Any]:
@@ -181,7 +196,7 @@ def _end_date(view: JobView) -> str | None:
 
 _job_field_list = [
     Field("jobId", lambda view: view.job.id),
-    Field("title", lambda view: view.job.title),
+    Field("title", lambda view: view.job.title_on(view.day)),
     Field("open", lambda view: "open" if view.is_open else "filled"),
     Field("personId", _person_attr(lambda person: person.id)),
     Field("name", _person_attr(_name_object), _person_attr(_full_name)),
@@ -191,9 +206,8 @@ _job_field_list = [
     Field("contact.workEmail", _person_attr(lambda person: person.work_email)),
     Field("contact.employee", _person_attr(lambda person: person.employee)),
     Field("contact.workPhone", _person_attr(lambda person: person.work_phone)),
-    Field("department", lambda view: {"id": view.job.department.id, "name": view.job.department.name},
-          lambda view: view.job.department.name),
-    Field("department.name", lambda view: view.job.department.name),
+    Field("department", _job_department, lambda view: view.job.department_on(view.day).name),
+    Field("department.name", lambda view: view.job.department_on(view.day).name),
     Field("location", _location_object, lambda view: view.job.location.name),
     Field("location.name", lambda view: view.job.location.name),
     Field("location.address.country", lambda view: view.job.location.country),
@@ -212,10 +226,12 @@ _job_field_list = [
     Field("endDateOrg", _end_date),
     Field("tenure", _tenure),
     Field("baseComp", _job_base_comp, comp=True),
-    Field("baseComp.annualized", _person_attr(annualized_pay), comp=True),
-    Field("baseComp.interval", _person_attr(lambda person: person.interval), comp=True),
+    Field("baseComp.annualized", lambda view: None if view.person is None else annualized_pay(view.person, view.day),
+          comp=True),
+    Field("baseComp.interval", lambda view: None if view.person is None else view.person.pay_on(view.day)[2],
+          comp=True),
     Field("baseComp.pay", _job_pay, comp=True),
-    Field("currency", _person_attr(lambda person: person.currency), comp=True),
+    Field("currency", lambda view: None if view.person is None else view.person.pay_on(view.day)[1], comp=True),
     Field("costCenter", lambda view: view.job.cost_center),
     Field("perfRating", _person_attr(lambda person: person.perf_rating)),
     Field("esquemaDeContratacin", _person_attr(lambda person: list(person.contract_scheme))),
@@ -242,6 +258,13 @@ def _person_job(view: PersonView) -> Job | None:
     return view.occupancy.job if view.occupancy else None
 
 
+def _person_department(view: PersonView) -> dict[str, str] | None:
+    if view.occupancy is None:
+        return None
+    department = view.occupancy.job.department_on(view.day)
+    return {"id": department.id, "name": department.name}
+
+
 _person_field_list = [
     Field("id", lambda view: view.person.id),
     Field("jobId", lambda view: view.occupancy.job.id if view.occupancy else None),
@@ -254,11 +277,10 @@ _person_field_list = [
     Field("contact.workPhone", lambda view: view.person.work_phone),
     Field("startDateOrg", lambda view: iso(view.person.occupancy.start) if view.person.occupancy else None),
     Field("endDateOrg", lambda view: iso(view.person.occupancy.end) if view.person.occupancy else None),
-    Field("title", lambda view: view.occupancy.job.title if view.occupancy else None),
-    Field("department", lambda view: {"id": view.occupancy.job.department.id,
-                                      "name": view.occupancy.job.department.name} if view.occupancy else None,
-          lambda view: view.occupancy.job.department.name if view.occupancy else None),
-    Field("department.name", lambda view: view.occupancy.job.department.name if view.occupancy else None),
+    Field("title", lambda view: view.occupancy.job.title_on(view.day) if view.occupancy else None),
+    Field("department", _person_department,
+          lambda view: view.occupancy.job.department_on(view.day).name if view.occupancy else None),
+    Field("department.name", lambda view: view.occupancy.job.department_on(view.day).name if view.occupancy else None),
     Field("location.name", lambda view: view.occupancy.job.location.name if view.occupancy else None),
 ]
 

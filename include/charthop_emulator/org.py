@@ -128,6 +128,35 @@ class Person:
     perf_rating: float | None = None
     contract_scheme: list[str] = field(default_factory=list)
     occupancy: Occupancy | None = None
+    pay_changes: list[PayChange] = field(default_factory=list)
+
+    def pay_on(self, day: int) -> tuple[float, str, str]:
+        """Return (amount, currency, interval) of the base pay in force on ``day``."""
+        pay, currency, interval = self.pay, self.currency, self.interval
+        for change in self.pay_changes:
+            if change.day > day:
+                break
+            pay, currency, interval = change.pay, change.currency, change.interval
+        return pay, currency, interval
+
+
+@dataclass(slots=True)
+class PayChange:
+    """A base pay that takes effect on ``day`` (a day ordinal); the generated pay applies before the first one."""
+
+    day: int
+    pay: float
+    currency: str
+    interval: str
+
+
+@dataclass(slots=True)
+class JobChange:
+    """A title or department that takes effect on ``day``; None leaves that field as it was."""
+
+    day: int
+    title: str | None = None
+    department: Group | None = None
 
 
 @dataclass(slots=True)
@@ -161,9 +190,30 @@ class Job:
     children: list[Job] = field(default_factory=list)
     planned_start: int | None = None
     manager_ids: list[str] = field(default_factory=list)
+    changes: list[JobChange] = field(default_factory=list)
 
     def alive_on(self, day: int) -> bool:
         return self.create <= day and (self.delete is None or day < self.delete)
+
+    def title_on(self, day: int) -> str:
+        """Return the title in force on ``day`` (``changes`` is kept sorted by day)."""
+        title = self.title
+        for change in self.changes:
+            if change.day > day:
+                break
+            if change.title is not None:
+                title = change.title
+        return title
+
+    def department_on(self, day: int) -> Group:
+        """Return the department in force on ``day``."""
+        department = self.department
+        for change in self.changes:
+            if change.day > day:
+                break
+            if change.department is not None:
+                department = change.department
+        return department
 
     def occupancy_on(self, day: int) -> Occupancy | None:
         for occ in self.occupancies:
@@ -202,7 +252,7 @@ class User:
 
 @dataclass(slots=True)
 class Org:
-    """The generated org, read-only once built."""
+    """The generated org. Only ``edits.OrgEditor`` changes it after it is built."""
 
     id: str
     slug: str

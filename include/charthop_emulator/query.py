@@ -65,9 +65,18 @@ class QueryEngine:
         self._cache: OrderedDict[Hashable, Listing] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._generation = 0
+
+    def invalidate(self) -> None:
+        """Drop every cached listing; call after the org changed."""
+        with self._lock:
+            self._generation += 1
+            self._cache.clear()
 
     def _cached(self, key: Hashable, build: Callable[[], Listing]) -> Listing:
         with self._lock:
+            # The generation in the key keeps a listing built before an invalidate() out of the cache.
+            key = (self._generation, key)
             listing = self._cache.get(key)
             if listing is not None:
                 self._cache.move_to_end(key)

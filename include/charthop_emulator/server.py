@@ -1,8 +1,9 @@
 """HTTP server of the emulator: routing, authentication, the ChartHop read endpoints and the admin API.
 
-Implemented ChartHop operations: findJobs, countJobs, getJob, findPersons, countPersons, findUsers.
-Admin endpoints live under ``/_emulator/`` and need no token. Responses are JSON with a
-Content-Length, so keep-alive connections (HTTP/1.1) work.
+Implemented ChartHop operations: findJobs, countJobs, getJob, findPersons, countPersons, findUsers,
+and (in ``process_api``) importDataCsv, getProcess, updateProcess, findProcesses, getProcessLogFile.
+Admin endpoints live under ``/_emulator/`` and need no token. Responses carry a Content-Length, so
+keep-alive connections (HTTP/1.1) work.
 """
 
 from __future__ import annotations
@@ -23,19 +24,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from charthop_emulator import process_api
+from charthop_emulator.admin_api import answer_admin
 from charthop_emulator.carrot import CarrotError
+from charthop_emulator.errors import ApiError
 from charthop_emulator.faults import RESPONSE_KINDS, Fault, FaultError, FaultSet, parse_faults
 from charthop_emulator.fields import (
     DEFAULT_JOB_FIELDS, DEFAULT_PERSON_FIELDS, JOB_FIELDS, PERSON_FIELDS, JobView, PersonView,
     parse_field_list, render_row,
 )
+from charthop_emulator.imports import IMPORT_PARAMS, ImportSettings, UploadLog
 from charthop_emulator.org import Org, User, generate_org
+from charthop_emulator.processes import ProcessStore
 from charthop_emulator.query import Listing, QueryEngine
+from charthop_emulator.webhooks import WebhookDispatcher
 
 logger = logging.getLogger("charthop_emulator")
 
 DEFAULT_TOKEN = "emulator-token"
-PERMISSIONS = ("job.read", "person.read", "user.read", "comp.read")
+PERMISSIONS = ("job.read", "person.read", "user.read", "comp.read", "primary.editor")
+PRIMARY_EDITOR = "primary.editor"
 # NOTE: ChartHop documents no default or maximum page size; the emulator uses 100 and silently caps at 10000.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
@@ -46,14 +54,24 @@ REQUEST_LOG_MAX = 100_000
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# Query parameters that ChartHop's spec declares on the read operations but the emulator does not model.
+# They are rejected so that a client never mistakes an ignored option for an applied one.
+UNSUPPORTED_PARAMS = frozenset({
+    "scenarioId", "compReviewId", "approvalChainId", "startDate", "endDate", "splitColumns",
+    "useScenarioChanges", "returnAccess", "inviteStatus", "roleId",
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """A ChartHop operation: the permission it needs and the query parameters the emulator implements."""
+    """A ChartHop operation: method, the permission it needs (None: any valid token) and its query parameters."""
 
     name: str
-    permission: str
+    permission: str | None
     params: frozenset[str]
     paged: bool = False
+    method: str = "GET"
+    unsupported: frozenset[str] = UNSUPPORTED_PARAMS
 
 
 _LIST_PARAMS = frozenset({"date", "q", "ids", "from", "limit", "sort", "fields", "fieldsList", "format"})
@@ -64,24 +82,21 @@ OPERATIONS: dict[str, Operation] = {
     "findPersons": Operation("findPersons", "person.read", _LIST_PARAMS | {"includeAll"}, paged=True),
     "countPersons": Operation("countPersons", "person.read", frozenset({"date", "q", "includeAll"})),
     "findUsers": Operation("findUsers", "user.read", frozenset({"orgId", "q", "ids", "from", "limit"}), paged=True),
+    "importDataCsv": Operation("importDataCsv", PRIMARY_EDITOR, IMPORT_PARAMS, method="POST",
+                               unsupported=frozenset()),
+    # NOTE: which permission reading processes needs is undocumented; the emulator accepts any valid token.
+    "getProcess": Operation("getProcess", None, frozenset({"showState"}), unsupported=frozenset()),
+    "updateProcess": Operation("updateProcess", PRIMARY_EDITOR, frozenset(), method="PATCH",
+                               unsupported=frozenset()),
+    "findProcesses": Operation(
+        "findProcesses", None,
+        frozenset({"isAppProcess", "appId", "parentProcessId", "type", "createAtFrom", "createAtUntil", "statuses",
+                   "isParentProcess", "processTypes", "searchValue", "from", "limit", "runUserId"}),
+        paged=True, unsupported=frozenset({"syncDirections", "syncCauses"}),
+    ),
+    "getProcessLogFile": Operation("getProcessLogFile", None, frozenset(), unsupported=frozenset()),
 }
-
-# Query parameters that ChartHop's spec declares on these operations but the emulator does not model.
-# They are rejected so that a client never mistakes an ignored option for an applied one.
-UNSUPPORTED_PARAMS = frozenset({
-    "scenarioId", "compReviewId", "approvalChainId", "startDate", "endDate", "splitColumns",
-    "useScenarioChanges", "returnAccess", "inviteStatus", "roleId",
-})
-
-
-class ApiError(Exception):
-    """An error response: HTTP status plus the ChartHop error body ``{"code", "message"}``."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
+PRIMARY_EDITOR_DENIED = "permission denied: the app needs the Primary Editor permission"
 
 
 @dataclass(slots=True)
@@ -93,36 +108,60 @@ class Route:
     entity_id: str | None = None
 
 
-def match_route(raw_path: str) -> Route | None:
-    """Map a request path to an operation, or None when no operation has that path.
+def _routes_for_path(raw_path: str) -> list[Route]:
+    """Return the routes of every operation on this path, whatever their method.
 
     The path is split on "/" before each segment is percent-decoded, so an encoded slash stays
     inside its segment (``acme%2F..%2Fother`` is one org reference, not a path traversal).
     """
     parts = [unquote(part) for part in raw_path.split("/") if part]
     if parts == ["v1", "user"]:
-        return Route(OPERATIONS["findUsers"])
-    if len(parts) < 4 or parts[:2] != ["v2", "org"]:
-        return None
-    org_ref, resource, rest = parts[2], parts[3], parts[4:]
-    if resource == "job":
+        return [Route(OPERATIONS["findUsers"])]
+    if len(parts) < 4 or parts[1] != "org":
+        return []
+    version, org_ref, resource, rest = parts[0], parts[2], parts[3], parts[4:]
+    names: list[str] = []
+    entity_id = None
+    if version == "v2" and resource == "job":
         if not rest:
-            return Route(OPERATIONS["findJobs"], org_ref)
-        if rest == ["count"]:
-            return Route(OPERATIONS["countJobs"], org_ref)
-        if len(rest) == 1:
-            return Route(OPERATIONS["getJob"], org_ref, rest[0])
-    if resource == "person":
+            names = ["findJobs"]
+        elif rest == ["count"]:
+            names = ["countJobs"]
+        elif len(rest) == 1:
+            names, entity_id = ["getJob"], rest[0]
+    elif version == "v2" and resource == "person":
         if not rest:
-            return Route(OPERATIONS["findPersons"], org_ref)
-        if rest == ["count"]:
-            return Route(OPERATIONS["countPersons"], org_ref)
-    return None
+            names = ["findPersons"]
+        elif rest == ["count"]:
+            names = ["countPersons"]
+    elif version == "v1" and resource == "import" and rest == ["csv", "data"]:
+        names = ["importDataCsv"]
+    elif version == "v1" and resource == "process":
+        if not rest:
+            names = ["findProcesses"]
+        elif len(rest) == 1:
+            names, entity_id = ["getProcess", "updateProcess"], rest[0]
+        elif len(rest) == 2 and rest[1] == "log":
+            names, entity_id = ["getProcessLogFile"], rest[0]
+    return [Route(OPERATIONS[name], org_ref, entity_id) for name in names]
+
+
+def match_route(raw_path: str, method: str = "GET") -> Route | None:
+    """Map a request path and method to an operation, or None when no operation has both."""
+    return next((route for route in _routes_for_path(raw_path) if route.operation.method == method), None)
+
+
+def allowed_methods(raw_path: str) -> list[str]:
+    """Return the methods that some operation accepts on this path (empty for an unknown path)."""
+    return sorted({route.operation.method for route in _routes_for_path(raw_path)})
 
 
 @dataclass
 class EmulatorState:
-    """Everything the request handlers share: the org, tokens, faults, request log and caches."""
+    """Everything the request handlers share: the org, tokens, faults, logs, processes, webhooks and caches.
+
+    ``regenerate`` rebuilds the org as generated; reset() uses it when an import or edit changed the org.
+    """
 
     org: Org
     token: str = DEFAULT_TOKEN
@@ -131,10 +170,28 @@ class EmulatorState:
     request_log: list[dict[str, Any]] = field(default_factory=list)
     last_pages: OrderedDict[Any, list[dict[str, Any]]] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    import_settings: ImportSettings = field(default_factory=ImportSettings)
+    webhooks: WebhookDispatcher = field(default_factory=WebhookDispatcher)
+    regenerate: Callable[[], Org] | None = None
+    processes: ProcessStore = field(default_factory=ProcessStore)
+    uploads: UploadLog = field(default_factory=UploadLog)
+    org_lock: threading.RLock = field(default_factory=threading.RLock)
+    org_changed: bool = False
     engine: QueryEngine = field(init=False)
+    startup_import_settings: ImportSettings = field(init=False)
 
     def __post_init__(self) -> None:
         self.engine = QueryEngine(self.org)
+        self.startup_import_settings = self.import_settings
+        self.webhooks.app_id = self.app_user().app_id
+
+    def app_user(self) -> User:
+        """Return the APP user behind the API tokens; processes and imports run as this user."""
+        return next(user for user in self.org.users if user.type == "APP")
+
+    def owner_user(self) -> User:
+        """Return the person who presses Sync Now and edits jobs in the UI: the OWNER user, else the app user."""
+        return next((user for user in self.org.users if user.access == "OWNER"), self.app_user())
 
     def permissions_for(self, token: str) -> frozenset[str] | None:
         """Return the permissions of a token, or None for an unknown token."""
@@ -161,12 +218,26 @@ class EmulatorState:
             return self.last_pages.get(key)
 
     def reset(self) -> None:
-        """Clear faults, the request log, extra tokens and remembered pages."""
+        """Clear faults, logs, extra tokens, processes and remembered pages; restore the startup settings.
+
+        An org changed by an import or a job edit is regenerated as it was first generated.
+        """
         self.faults.clear()
         with self.lock:
             self.request_log.clear()
             self.extra_tokens.clear()
             self.last_pages.clear()
+        self.processes.clear()
+        self.uploads.clear()
+        self.webhooks.reset()
+        self.import_settings = self.startup_import_settings
+        with self.org_lock:
+            if self.org_changed and self.regenerate is not None:
+                started = time.monotonic()
+                self.org = self.regenerate()
+                self.engine = QueryEngine(self.org)
+                self.org_changed = False
+                logger.info("Org regenerated after changes in %.2f s", time.monotonic() - started)
 
     def health(self) -> dict[str, Any]:
         today = self.org.today
@@ -350,13 +421,33 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except OSError as error:
             logger.warning("Closing the connection for a reset fault failed: %s", error)
 
+    def _send_raw(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None,
+                  truncate: bool = False) -> None:
+        """Send a non-JSON body; ``truncate`` sends half of it and drops the connection, as ``_send`` does."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if truncate else body)
+        if truncate:
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError as error:
+                logger.warning("Closing the connection for a reset fault failed: %s", error)
+
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         path = unquote(url.path)
         query = parse_qs(url.query, keep_blank_values=True)
-        body = self._read_body()
+        self._body = self._read_body()
+        # Import processes move on with the clock; they catch up before every request is answered.
+        self.state.processes.advance_all()
         if path == "/_emulator" or path.startswith("/_emulator/"):
-            self._admin(path, body)
+            self._admin(path, self._body)
             return
         self._api(url.path, query)
 
@@ -396,6 +487,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         try:
             status, payload = self._api_answer(raw_path, query, authorization, record)
+            if isinstance(payload, process_api.RawResponse):
+                record["status"] = status
+                self._send_raw(status, payload.body, payload.content_type, truncate=response_fault is not None)
+                return
         except ApiError as error:
             status, payload, headers = error.status, {"code": error.status, "message": error.message}, error.headers
         except CarrotError as error:
@@ -416,17 +511,20 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _api_answer(self, raw_path: str, query: dict[str, list[str]], authorization: str,
                     record: dict[str, Any]) -> tuple[int, Any]:
         path = record["path"]
-        route = match_route(raw_path)
+        route = match_route(raw_path, self.command)
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
         permissions = self.state.permissions_for(token) if token else None
         if permissions is None:
             raise ApiError(401, "not authorized")
         if route is None:
-            raise ApiError(404, f"not found: {path}")
-        if self.command != "GET":
-            raise ApiError(405, f"method not allowed: {self.command} {path}", {"Allow": "GET"})
+            methods = allowed_methods(raw_path)
+            if not methods:
+                raise ApiError(404, f"not found: {path}")
+            raise ApiError(405, f"method not allowed: {self.command} {path}", {"Allow": ", ".join(methods)})
         operation = route.operation
-        if operation.permission not in permissions:
+        if operation.permission is not None and operation.permission not in permissions:
+            if operation.permission == PRIMARY_EDITOR:
+                raise ApiError(403, PRIMARY_EDITOR_DENIED)
             raise ApiError(403, f"permission denied: {operation.permission}")
 
         org = self.state.org
@@ -437,12 +535,35 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if org_ref not in (org.id, org.slug):
             raise ApiError(404, f"org not found: {org_ref}")
         for name in query:
-            if name in UNSUPPORTED_PARAMS:
+            if name in operation.unsupported:
                 raise ApiError(400, f"query parameter {name} is not supported by the emulator")
         # NOTE: other unknown query parameters are ignored, as ChartHop reportedly ignores misspelt ones.
 
         handler: Callable[..., Any] = getattr(self, f"_op_{operation.name}")
         return 200, handler(route, query, permissions, record)
+
+    def _op_importDataCsv(self, route: Route, query: dict[str, list[str]],  # noqa: N802
+                          permissions: frozenset[str], record: dict[str, Any]) -> dict[str, Any]:
+        content_type = self.headers.get("Content-Type") or ""
+        return process_api.import_data_csv(self.state, query, self._body, content_type, record)
+
+    def _op_getProcess(self, route: Route, query: dict[str, list[str]],  # noqa: N802
+                       permissions: frozenset[str], record: dict[str, Any]) -> dict[str, Any]:
+        return process_api.get_process(self.state, route, query)
+
+    def _op_updateProcess(self, route: Route, query: dict[str, list[str]],  # noqa: N802
+                          permissions: frozenset[str], record: dict[str, Any]) -> dict[str, Any]:
+        return process_api.update_process(self.state, route, self._body)
+
+    def _op_findProcesses(self, route: Route, query: dict[str, list[str]],  # noqa: N802
+                          permissions: frozenset[str], record: dict[str, Any]) -> dict[str, Any]:
+        return process_api.find_processes(
+            self.state, query, lambda listing, render: self._page(listing, query, record, render),
+        )
+
+    def _op_getProcessLogFile(self, route: Route, query: dict[str, list[str]],  # noqa: N802
+                              permissions: frozenset[str], record: dict[str, Any]) -> process_api.RawResponse:
+        return process_api.process_log(self.state, route)
 
     def _page(self, listing: Listing, query: dict[str, list[str]], record: dict[str, Any],
               render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -592,6 +713,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if path == "/_emulator/reset" and method == "POST":
             state.reset()
             return 200, {"status": "reset"}
+        answer = answer_admin(state, method, path, lambda: _json_body(body))
+        if answer is not None:
+            return answer
         raise ApiError(404, f"no admin endpoint {method} {path}")
 
     def _add_token(self, payload: Any) -> dict[str, Any]:
@@ -664,7 +788,8 @@ def start_in_thread(
 ) -> EmulatorHandle:
     """Generate an org and serve it from a daemon thread of this process (for benchmarks and tests)."""
     org = generate_org(org_size, seed, today, org_id, org_slug)
-    state = EmulatorState(org=org, token=token)
+    state = EmulatorState(org=org, token=token,
+                          regenerate=lambda: generate_org(org_size, seed, org.today_date, org.id, org_slug))
     if faults:
         state.faults.replace(parse_faults(faults))
     server = create_server(state, host, port)

@@ -31,9 +31,12 @@ from charthop_emulator.server import OPERATIONS, match_route
 from tests.plugins.emulator_fixtures import EmulatorProcess
 
 SPEC_FILES = {"job": "charthop-job-api-openapi.yml", "person": "charthop-person-api-openapi.yml",
-              "user": "charthop-user-api-openapi.yml"}
+              "user": "charthop-user-api-openapi.yml", "import": "charthop-import-api-openapi.yml",
+              "process": "charthop-process-api-openapi.yml"}
 SPEC_OF_OPERATION = {"findJobs": "job", "countJobs": "job", "getJob": "job", "findPersons": "person",
-                     "countPersons": "person", "findUsers": "user"}
+                     "countPersons": "person", "findUsers": "user", "importDataCsv": "import",
+                     "getProcess": "process", "updateProcess": "process", "findProcesses": "process",
+                     "getProcessLogFile": "process"}
 
 
 def _load_spec(folder: Path, name: str) -> dict[str, Any]:
@@ -185,14 +188,17 @@ class TestDeclarations:
         assert operation in _operations(raw_specs[SPEC_OF_OPERATION[operation]])
 
     @pytest.mark.parametrize("operation", sorted(OPERATIONS), ids=sorted(OPERATIONS))
-    def test_operation_is_get(self, raw_specs: dict[str, dict[str, Any]], operation: str) -> None:
+    def test_method_as_declared(self, raw_specs: dict[str, dict[str, Any]], operation: str) -> None:
         _, declared = _operations(raw_specs[SPEC_OF_OPERATION[operation]])[operation]
-        assert declared["method"] == "get"
+        assert declared["method"] == OPERATIONS[operation].method.lower()
 
     @pytest.mark.parametrize("operation", sorted(OPERATIONS), ids=sorted(OPERATIONS))
     def test_spec_path_routes_here(self, raw_specs: dict[str, dict[str, Any]], operation: str) -> None:
         template, _ = _operations(raw_specs[SPEC_OF_OPERATION[operation]])[operation]
-        route = match_route(template.replace("{orgId}", "acme").replace("{jobId}", "5f3a9c0e1d2b4a5c6d7e8f90"))
+        path = template.replace("{orgId}", "acme")
+        for name in ("{jobId}", "{processId}"):
+            path = path.replace(name, "5f3a9c0e1d2b4a5c6d7e8f90")
+        route = match_route(path, OPERATIONS[operation].method)
         assert route is not None
         assert route.operation.name == operation
 
