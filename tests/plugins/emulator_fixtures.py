@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 INCLUDE_DIR = REPO_ROOT / "include"
 READY_TIMEOUT_SECONDS = 60
 SESSION_TOKEN = "chs-test-9f3e1d7c2b"
+TERMINAL_STATUSES = ("DONE", "ERROR")
 
 
 class EmulatorProcess:
@@ -94,7 +96,7 @@ class EmulatorProcess:
         self._admin("DELETE", "requests")
 
     def reset(self) -> None:
-        """Clear faults, the request log and extra tokens."""
+        """Clear faults, logs, extra tokens, processes and webhooks; restore settings and a changed org."""
         self._admin("POST", "reset")
 
     def get(self, path: str, params: Any = None, token: str | None = None, **kwargs: Any) -> requests.Response:
@@ -135,6 +137,109 @@ class EmulatorProcess:
         response.raise_for_status()
         return response.json()
 
+    # --- write side: imports, processes, webhooks ---------------------------------------------------
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        """Call an API path (``{org}`` is replaced by the org id) with any method and the given token."""
+        headers = kwargs.pop("headers", {})
+        headers.setdefault("Authorization", f"Bearer {token or self.token}")
+        return self.session.request(method, f"{self.url}{path.format(org=self.org_id)}", headers=headers,
+                                    timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def import_csv(self, data: bytes | str, params: Any = None, token: str | None = None,
+                   filename: str = "import.csv", part_name: str = "file") -> requests.Response:
+        """POST a CSV to importDataCsv as multipart part ``part_name``; ``params`` are sent as given."""
+        body = data.encode("utf-8") if isinstance(data, str) else data
+        return self.api("POST", "/v1/org/{org}/import/csv/data", token=token, params=params,
+                        files={part_name: (filename, body, "text/csv")})
+
+    def get_process(self, process_id: str, token: str | None = None, **params: Any) -> dict[str, Any]:
+        """Call getProcess and return the Process (raises on a non-2xx answer)."""
+        response = self.api("GET", f"/v1/org/{{org}}/process/{process_id}", token=token, params=params or None)
+        response.raise_for_status()
+        return response.json()
+
+    def update_process(self, process_id: str, body: Any, token: str | None = None) -> requests.Response:
+        """PATCH a process with an UpdateProcess body (updateProcess)."""
+        return self.api("PATCH", f"/v1/org/{{org}}/process/{process_id}", token=token, json=body)
+
+    def wait_process(self, process_id: str, timeout: float = 15.0, interval: float = 0.05) -> dict[str, Any]:
+        """Poll getProcess until the process is DONE or ERROR; return it.
+
+        :raises AssertionError: when it is still running after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            process = self.get_process(process_id)
+            if process["status"] in TERMINAL_STATUSES:
+                return process
+            if time.monotonic() > deadline:
+                raise AssertionError(f"process {process_id} still {process['status']} after {timeout} s")
+            time.sleep(interval)
+
+    def import_and_wait(self, data: bytes | str, params: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """Upload a CSV, wait for its process to finish and return the finished process."""
+        response = self.import_csv(data, params, **kwargs)
+        assert response.status_code == 200, response.text
+        return self.wait_process(response.json()["id"])
+
+    def set_import_settings(self, seconds: float | None = None, mode: str | None = None) -> dict[str, Any]:
+        """Set how long imports take and how they fail, for imports uploaded from now on."""
+        body = {key: value for key, value in (("seconds", seconds), ("mode", mode)) if value is not None}
+        return self._admin("POST", "imports/settings", json=body)
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Return the recorded importDataCsv calls (query, ignored names, file, outcome)."""
+        return self._admin("GET", "imports")
+
+    def clear_imports(self) -> None:
+        self._admin("DELETE", "imports")
+
+    def create_process(self, **fields: Any) -> dict[str, Any]:
+        """Create a process through the admin API (e.g. ``label="Sync", status="PENDING"``); return it."""
+        return self._admin("POST", "processes", json=fields)
+
+    def process_history(self, process_id: str) -> list[dict[str, Any]]:
+        """Return every status, progress and message change of a process."""
+        return self._admin("GET", f"processes/{process_id}/history")
+
+    def set_webhooks(self, url: str, secret: str | None = None, **options: Any) -> dict[str, Any]:
+        """Send events to ``url``; ``options`` are signature_header, lowercase_keys, redeliveries, app_name."""
+        return self._admin("POST", "webhooks", json={"url": url, "secret": secret, **options})
+
+    def webhooks(self) -> dict[str, Any]:
+        """Return the webhook configuration (without the secret), the events and the deliveries."""
+        return self._admin("GET", "webhooks")
+
+    def clear_webhooks(self) -> None:
+        """Turn webhooks off."""
+        self._admin("DELETE", "webhooks")
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        return self._admin("GET", "webhooks/deliveries")
+
+    def wait_deliveries(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Poll until at least ``count`` deliveries are recorded; return them.
+
+        :raises AssertionError: when fewer arrived within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            deliveries = self.webhook_deliveries()
+            if len(deliveries) >= count:
+                return deliveries
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(deliveries)} webhook deliveries after {timeout} s, expected {count}")
+            time.sleep(0.05)
+
+    def sync_now(self) -> dict[str, Any]:
+        """Press Sync Now: create a PENDING sync process and send process.create.<app name>; return the process."""
+        return self._admin("POST", "sync-now", json={})
+
+    def edit_job(self, job_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a job as a person in the UI would (title, department, baseComp, depart, date)."""
+        return self._admin("POST", f"jobs/{job_id}/edit", json=changes)
+
     def stop(self) -> None:
         """Terminate the process, killing it if it does not exit within 10 s."""
         self.session.close()
@@ -160,7 +265,8 @@ def emulator_process() -> Iterator[EmulatorProcess]:
 
 @pytest.fixture
 def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
-    """The session emulator, reset (no faults, empty request log, no extra tokens) before the test."""
+    """The session emulator, reset before the test: no faults, empty logs, no extra tokens or processes,
+    webhooks off, imports at their startup settings and the org as generated."""
     emulator_process.reset()
     return emulator_process
 
