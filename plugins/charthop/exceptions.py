@@ -123,3 +123,7 @@ class PayrollChangeShareError(PayrollError):
         self.changed_count = changed_count
         self.roster_count = roster_count
         self.max_share = max_share
+
+
+class PayrollRunFailedError(PayrollError):
+    """A payroll run's audit step reports that an earlier step of the run failed."""

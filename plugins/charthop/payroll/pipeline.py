@@ -15,7 +15,7 @@ from typing import Any
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import BaseHook
 
-from charthop.exceptions import ChartHopConfigError, ChartHopError, ChartHopWarehouseError
+from charthop.exceptions import ChartHopConfigError, ChartHopError, ChartHopWarehouseError, PayrollRunFailedError
 from charthop.hooks.charthop import ChartHopHook
 from charthop.payroll import (
     check_change_share,
@@ -36,6 +36,26 @@ ROSTER_VIEW = "charthop_roster_current"
 AUDIT_TABLE = "charthop_payroll_audit"
 MAX_NAMES_IN_LOG = 20
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
+
+
+def report_progress(context: dict[str, Any], progress: float, message: str) -> None:
+    """Report progress on the ChartHop process named in the run's conf (``process_id``), if there is one.
+
+    A Sync Now run carries the id of the process ChartHop created for it; a plain payroll run has none,
+    and then this does nothing. A failed report is logged and does not fail the step.
+
+    :param context: the task's Airflow context.
+    :param progress: share of the sync done, from 0 to 1.
+    :param message: text shown on the process in ChartHop.
+    """
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    process_id = conf.get("process_id")
+    if not process_id:
+        return
+    try:
+        ChartHopHook(CHARTHOP_CONN_ID).update_process(str(process_id), status="RUNNING", progress=progress, message=message)
+    except ChartHopError as error:
+        log.warning("Could not report progress %.2f on ChartHop process %s: %s", progress, process_id, error)
 
 
 def warehouse_hook(conn_id: str = WAREHOUSE_CONN_ID) -> DbApiHook:
@@ -199,7 +219,7 @@ def record_audit(context: dict[str, Any]) -> dict[str, Any]:
     hook.insert_rows(AUDIT_TABLE, [tuple(row.values())], target_fields=list(row))
     log.info("Audit row for %s: %s", ti.run_id, row)
     if failed:
-        raise ChartHopError(
+        raise PayrollRunFailedError(
             f"Payroll import run {ti.run_id} failed in: {', '.join(failed)}. The audit row records status "
             f"{row['status']}; see those tasks' logs for the cause."
         )
