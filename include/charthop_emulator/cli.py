@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import_settings = make_settings(args.import_seconds, args.import_mode)
     except ValueError as error:
-        print(f"invalid --import-seconds: {error}", file=sys.stderr)
+        print(f"invalid --import-seconds or --import-mode: {error}", file=sys.stderr)
         return 2
     webhook_config = None
     if args.webhook_url is not None:

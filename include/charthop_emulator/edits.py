@@ -164,7 +164,7 @@ class OrgEditor:
             return False
         changes = [change for change in person.pay_changes if change.day != day]
         bisect.insort(changes, PayChange(day, new_pay, new_currency, new_interval), key=lambda change: change.day)
-        person.pay_changes = changes
+        person.pay_changes = tuple(changes)
         self.changed = True
         return True
 
@@ -233,7 +233,7 @@ class OrgEditor:
     def _add_job_change(self, job: Job, change: JobChange) -> None:
         changes = list(job.changes)
         bisect.insort(changes, change, key=lambda item: item.day)
-        job.changes = changes
+        job.changes = tuple(changes)
         self.changed = True
 
     def _next_employee_id(self) -> str:

@@ -128,7 +128,8 @@ class Person:
     perf_rating: float | None = None
     contract_scheme: list[str] = field(default_factory=list)
     occupancy: Occupancy | None = None
-    pay_changes: list[PayChange] = field(default_factory=list)
+    # A shared empty tuple, not a list per person: generating 100,000 people stays as fast as before.
+    pay_changes: tuple[PayChange, ...] = ()
 
     def pay_on(self, day: int) -> tuple[float, str, str]:
         """Return (amount, currency, interval) of the base pay in force on ``day``."""
@@ -190,7 +191,7 @@ class Job:
     children: list[Job] = field(default_factory=list)
     planned_start: int | None = None
     manager_ids: list[str] = field(default_factory=list)
-    changes: list[JobChange] = field(default_factory=list)
+    changes: tuple[JobChange, ...] = ()
 
     def alive_on(self, day: int) -> bool:
         return self.create <= day and (self.delete is None or day < self.delete)

@@ -76,6 +76,44 @@ class TestCommandLine:
             EmulatorProcess("--jobs", "0")
 
 
+@pytest.fixture(scope="module")
+def write_process() -> Iterator[EmulatorProcess]:
+    """A small emulator with the import and webhook options set on the command line."""
+    process = EmulatorProcess(
+        "--jobs", "50", "--import-seconds", "0.5", "--import-mode", "bad_row",
+        "--webhook-url", "http://127.0.0.1:9/hook", "--webhook-secret", "cli-secret-81", "--app-name", "payroll",
+    )
+    yield process
+    process.stop()
+
+
+class TestWriteOptions:
+    def test_import_settings(self, write_process: EmulatorProcess) -> None:
+        settings = write_process.session.get(f"{write_process.url}/_emulator/imports/settings", timeout=10).json()
+        assert settings == {"seconds": 0.5, "mode": "bad_row"}
+
+    def test_webhook_config(self, write_process: EmulatorProcess) -> None:
+        config = write_process.webhooks()["config"]
+        assert (config["url"], config["secret_set"], config["app_name"]) == ("http://127.0.0.1:9/hook", True, "payroll")
+
+    def test_reset_keeps_startup_config(self, write_process: EmulatorProcess) -> None:
+        write_process.clear_webhooks()
+        write_process.reset()
+        assert write_process.webhooks()["config"]["url"] == "http://127.0.0.1:9/hook"
+
+    def test_secret_not_logged(self, write_process: EmulatorProcess) -> None:
+        assert "cli-secret-81" not in write_process.stderr()
+
+    @pytest.mark.parametrize("option", [["--import-seconds", "-1"], ["--webhook-url", "ftp://x"]],
+                             ids=["seconds", "webhook-url"])
+    def test_invalid_option_exits(self, option: list[str]) -> None:
+        env = {**os.environ, "PYTHONPATH": str(INCLUDE_DIR)}
+        result = subprocess.run([sys.executable, "-m", "charthop_emulator", "--port", "0", "--jobs", "10", *option],
+                                capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == 2
+        assert option[0] in result.stderr
+
+
 class TestStartCommands:
     def test_directory_start(self) -> None:
         env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
