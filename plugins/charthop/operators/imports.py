@@ -42,6 +42,7 @@ class ChartHopImportCsvOperator(BaseOperator):
     :param upsert: create persons and jobs that match nothing; ``False`` by default.
     :param create_groups: create departments and other groups that match nothing; ``False`` by default.
     :param skip_errors: import valid rows and skip invalid ones; ``False`` (one bad row rejects the file).
+        (templated)
     :param import_dry_run: validate in ChartHop without changing anything; ``False`` by default.
         (templated: a DAG with ``render_template_as_native_obj`` can pass ``{{ params.dry_run }}``)
     :param disable_sync_hire_date: keep hire dates when start dates differ; ``False`` by default.
@@ -64,6 +65,7 @@ class ChartHopImportCsvOperator(BaseOperator):
     operator_extra_links = (ChartHopProcessLink(),)
     template_fields: Sequence[str] = (
         "csv_path",
+        "skip_errors",
         "import_dry_run",
         "default_change_date",
         "notify_user_ids",
@@ -118,11 +120,12 @@ class ChartHopImportCsvOperator(BaseOperator):
             )
         if self.poll_interval <= 0 or self.wait_timeout <= 0:
             raise ChartHopConfigError("poll_interval and wait_timeout must be positive numbers of seconds.")
-        if not isinstance(self.import_dry_run, bool):
-            raise ChartHopConfigError(
-                f"Invalid import_dry_run {self.import_dry_run!r}: use True or False (a template must render a "
-                "boolean, which needs render_template_as_native_obj=True on the DAG)."
-            )
+        for name in ("skip_errors", "import_dry_run"):
+            if not isinstance(getattr(self, name), bool):
+                raise ChartHopConfigError(
+                    f"Invalid {name} {getattr(self, name)!r}: use True or False (a template must render a "
+                    "boolean, which needs render_template_as_native_obj=True on the DAG)."
+                )
         path = Path(str(self.csv_path))
         if not path.is_file():
             raise ChartHopConfigError(f"CSV file {path} not found. Check csv_path of task {self.task_id}.")

@@ -29,7 +29,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
     :param process_id: the ChartHop process id. (templated)
     :param charthop_conn_id: ChartHop connection id, ``charthop_default`` by default.
     :param row_error_policy: ``fail`` (the default) fails the task listing the rejected rows; ``warn``
-        logs them and succeeds.
+        logs them and succeeds. (templated)
     :param deferrable: wait in the triggerer instead of a worker slot; defaults to the Airflow setting
         ``[operators] default_deferrable``. ``mode`` is ignored when this is true.
     :param poke_interval: seconds between polls (inherited), 60 by default.
@@ -37,7 +37,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
     """
 
     operator_extra_links = (ChartHopProcessLink(),)
-    template_fields: Sequence[str] = ("process_id",)
+    template_fields: Sequence[str] = ("process_id", "row_error_policy")
 
     def __init__(
         self,
