@@ -6,6 +6,8 @@ Started by ``make demo``. Everything it writes goes under ``.work/demo/`` in the
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,6 +20,11 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "charthop_roster_snapshot"
+PAYROLL_DAG_ID = "charthop_payroll_import"
+PAYROLL_HEADER = [
+    "Work Email", "Employee Number", "Legal First Name", "Legal Last Name", "Job Title", "Department",
+    "Hire Date", "Termination Date", "Pay Rate", "Pay Frequency", "Currency",
+]  # fmt: skip
 SNAPSHOT_TABLE = "charthop_roster_snapshot"
 HISTORY_TABLE = "charthop_roster_history"
 CURRENT_VIEW = "charthop_roster_current"
@@ -38,7 +45,7 @@ def start_emulator(jobs: int, seed: int, log_path: Path) -> tuple[subprocess.Pop
     command = [
         sys.executable, "-m", "charthop_emulator",
         "--host", "127.0.0.1", "--port", "0",
-        "--jobs", str(jobs), "--seed", str(seed), "--token", EMULATOR_TOKEN,
+        "--jobs", str(jobs), "--seed", str(seed), "--token", EMULATOR_TOKEN, "--import-seconds", "1",
     ]  # fmt: skip
     with log_path.open("w") as log_file:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, text=True, env=env)
@@ -103,6 +110,44 @@ def summarise(warehouse: Path, date: str) -> dict:
     }
 
 
+def write_payroll_export(warehouse: Path, path: Path) -> None:
+    """Write a payroll export that matches the loaded roster except for a few edits a payroll run brings:
+    three promotions, one raise and one new hire."""
+    with sqlite3.connect(warehouse) as conn:
+        conn.row_factory = sqlite3.Row
+        roster = conn.execute(
+            f"SELECT * FROM {CURRENT_VIEW} WHERE open = 'filled' AND contact_work_email IS NOT NULL ORDER BY job_id"
+        ).fetchall()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(PAYROLL_HEADER)
+        for index, row in enumerate(roster):
+            title = f"Senior {row['title']}" if index in (1, 2, 3) else row["title"]
+            amount = row["base_comp_annualized_amount"]
+            if index == 4 and amount:
+                amount = f"{float(amount) * 1.05:.2f}"
+            hired = dt.date.fromisoformat(row["start_date"]).strftime("%m/%d/%Y") if row["start_date"] else ""
+            writer.writerow([
+                row["contact_work_email"], row["contact_employee"], row["name_first"], row["name_last"], title,
+                row["department_name"], hired, "", amount, "Annual", row["base_comp_annualized_currency"],
+            ])  # fmt: skip
+        writer.writerow([
+            "amelie.dubois@acme.example.com", "990001", "Amélie", "D'Arcy-Dubois", "Data Engineer",
+            roster[0]["department_name"], dt.date.today().strftime("%m/%d/%Y"), "", "5400", "Monthly", "EUR",
+        ])  # fmt: skip
+
+
+def summarise_payroll(warehouse: Path, imports_dir: Path) -> tuple[dict, list[list[str]]]:
+    """Return the payroll audit row and the rows of the import CSV that was sent."""
+    with sqlite3.connect(warehouse) as conn:
+        conn.row_factory = sqlite3.Row
+        audit = dict(conn.execute("SELECT * FROM charthop_payroll_audit ORDER BY finished_at DESC LIMIT 1").fetchone())
+    sent = max(imports_dir.glob("payroll-import-*.csv"), key=lambda file: file.stat().st_mtime)
+    with sent.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    return audit, rows
+
+
 def main() -> None:
     options = parse_args()
     started = time.monotonic()
@@ -129,6 +174,7 @@ def main() -> None:
                  "extra": {"org_id": ready["org_slug"]}}
             ),  # fmt: skip
             "AIRFLOW_CONN_CHARTHOP_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(warehouse)}),
+            "CHARTHOP_WORK_DIR": str(work_dir / "imports"),
         }
         print(f"Emulator at {ready['url']}, org '{ready['org_slug']}'. Preparing Airflow in {airflow_home} ...",
               flush=True)  # fmt: skip
@@ -139,6 +185,13 @@ def main() -> None:
         expected = emulator_job_count(ready, date)
         summary = summarise(warehouse, date)
         loaded = summary["open"] + summary["filled"]
+
+        payroll = work_dir / "payroll_export.csv"
+        write_payroll_export(warehouse, payroll)
+        print(f"Running `airflow dags test {PAYROLL_DAG_ID} {date}` with the payroll export {payroll} ...", flush=True)
+        run_airflow(["dags", "test", PAYROLL_DAG_ID, date, "-c", json.dumps({"payroll_path": str(payroll)})],
+                    env, airflow_log)  # fmt: skip
+        audit, sent_rows = summarise_payroll(warehouse, work_dir / "imports")
     finally:
         emulator.terminate()
         emulator.wait(timeout=15)
@@ -150,6 +203,11 @@ def main() -> None:
           f"in {len(summary['headcount'])} departments; ChartHop's countJobs reports {expected}.")  # fmt: skip
     print(f"Headcount by department: {headcount}")
     print(f"History: {summary['history_rows']} job versions in {HISTORY_TABLE}.")
+    print(f"Payroll push: process {audit['process_id']} ended {audit['status']}, {audit['rows_sent']} rows sent "
+          f"({audit['new_rows']} new, {audit['changed_rows']} changed); ChartHop results {audit['results']}.")  # fmt: skip
+    print("Rows sent to ChartHop:")
+    for row in sent_rows:
+        print("  " + " | ".join(row))
     print(f"Elapsed: {elapsed:.1f} s. Warehouse: {warehouse}. Airflow log: {airflow_log}")
     print("Try:")
     print(f"  sqlite3 {warehouse} \"SELECT department_name, COUNT(*) FROM {CURRENT_VIEW} "
