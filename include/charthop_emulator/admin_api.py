@@ -27,7 +27,7 @@ _CREATE_KEYS = frozenset({"label", "type", "status", "appId", "options", "messag
 
 
 def answer_admin(state: EmulatorState, method: str, path: str, body: Any) -> tuple[int, Any] | None:
-    """Answer one of this module's admin calls, or return None when the path is not one of them.
+    """Handle one of this module's admin calls; return None when the path is not one of them.
 
     ``body`` is a callable that returns the parsed JSON body (so that GET requests never parse one).
     """

@@ -37,7 +37,8 @@ COLUMN_NAMES: dict[str, str] = {
 IDENTIFIER_KEYS = ("email", "employee")
 DEFAULT_TITLE = "Employee"
 
-# Active ISO 4217 codes (list of 2024), plus XAU and other fund codes left out on purpose.
+# Current ISO 4217 currency codes, written out by hand, so a rarely used code may be missing. Fund and
+# precious-metal codes (XAU, XDR, ...) are left out.
 ISO_4217 = frozenset("""
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
 CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD

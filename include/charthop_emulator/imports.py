@@ -40,8 +40,8 @@ NEVER_FINISH_PROGRESS = 0.5
 BAD_ROW_NUMBER = 2
 UPLOAD_LOG_MAX = 1_000
 
-# The spec marks these six booleans required; a missing one counts as false, as third-party
-# clients that send only some of them get their imports run.
+# The spec marks these six booleans required. A missing one counts as false, because ChartHop's
+# import guide calls them optional and suggests sending only some of them.
 REQUIRED_BOOLEANS = ("skipErrors", "upsert", "createGroups", "disableSyncHireDate", "disableOverwritePerson",
                      "importDryRun")
 OPTIONAL_BOOLEANS = ("useTitleManagerMatcher", "importAfterDryRun", "ignoreResumeParentProcess", "adjustCreateDate",
@@ -110,8 +110,8 @@ def parse_import_query(query: dict[str, list[str]]) -> ImportParams:
     for name in (*REQUIRED_BOOLEANS, *OPTIONAL_BOOLEANS):
         if name in query:
             raw = query[name][-1]
-            # NOTE: how ChartHop reads a boolean other than true/false is unknown (a Java service may read
-            # it as false); the emulator rejects it so that a client bug shows.
+            # NOTE: how ChartHop reads a boolean other than true/false is unknown, and a Java service may
+            # read it as false. The emulator rejects it so that a client bug shows.
             if raw.lower() not in ("true", "false"):
                 raise ImportRequestError(f"invalid query parameter {name}: {raw!r}; expected true or false")
             options[name] = raw.lower() == "true"

@@ -43,7 +43,10 @@ class WebhookConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
-    """Where and how events are delivered. ``secret`` is never logged or returned by the admin API."""
+    """Delivery settings: URL, signature, key casing, redeliveries and app name.
+
+    ``secret`` is never logged or returned by the admin API.
+    """
 
     url: str
     secret: str | None = None

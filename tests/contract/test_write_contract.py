@@ -75,7 +75,7 @@ def apis(raw_specs: dict[str, dict[str, Any]], emulator_process: EmulatorProcess
             upload["multipart/form-data"]["schema"]["properties"]["file"] = {
                 "contentMediaType": "application/octet-stream"}
         if name == "process":
-            # The spec declares no success response for updateProcess; the emulator answers 200 with the Process.
+            # The spec declares no success response for updateProcess; the emulator returns 200 with the Process.
             patch = spec["paths"]["/v1/org/{orgId}/process/{processId}"]["patch"]
             patch["responses"]["200"] = {"description": "updated process", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Process"}}}}

@@ -94,7 +94,9 @@ class TestWriteOptions:
 
     def test_webhook_config(self, write_process: EmulatorProcess) -> None:
         config = write_process.webhooks()["config"]
-        assert (config["url"], config["secret_set"], config["app_name"]) == ("http://127.0.0.1:9/hook", True, "payroll")
+        assert config["url"] == "http://127.0.0.1:9/hook"
+        assert config["secret_set"] is True
+        assert config["app_name"] == "payroll"
 
     def test_reset_keeps_startup_config(self, write_process: EmulatorProcess) -> None:
         write_process.clear_webhooks()

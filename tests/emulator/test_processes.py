@@ -50,7 +50,9 @@ class TestUpdateProcess:
                                                            "message": "reading roster"})
         assert response.status_code == 200
         updated = response.json()
-        assert (updated["status"], updated["progress"], updated["message"]) == ("RUNNING", 0.4, "reading roster")
+        assert updated["status"] == "RUNNING"
+        assert updated["progress"] == 0.4
+        assert updated["message"] == "reading roster"
         assert updated["label"] == "Sync"
 
     def test_results_merged_by_key(self, emulator: EmulatorProcess) -> None:

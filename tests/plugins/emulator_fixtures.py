@@ -154,7 +154,7 @@ class EmulatorProcess:
                         files={part_name: (filename, body, "text/csv")})
 
     def get_process(self, process_id: str, token: str | None = None, **params: Any) -> dict[str, Any]:
-        """Call getProcess and return the Process (raises on a non-2xx answer)."""
+        """Call getProcess and return the Process (raises on a non-2xx response)."""
         response = self.api("GET", f"/v1/org/{{org}}/process/{process_id}", token=token, params=params or None)
         response.raise_for_status()
         return response.json()
