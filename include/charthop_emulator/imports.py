@@ -34,7 +34,8 @@ DEFAULT_IMPORT_SECONDS = 2.0
 MAX_IMPORT_SECONDS = 3600.0
 # Share of the duration spent in PENDING before the process turns RUNNING.
 PENDING_SHARE = 0.2
-# Progress shown while RUNNING never reaches 1; a process stuck by `never_finish` stays at this value.
+# NOTE: the spec calls `progress` a percent, but ChartHop's Sync Now guide tells apps to send 0 to 1;
+# the emulator reports a 0..1 fraction. While RUNNING it stays below 1, and `never_finish` stops it at 0.5.
 MAX_RUNNING_PROGRESS = 0.95
 NEVER_FINISH_PROGRESS = 0.5
 BAD_ROW_NUMBER = 2
