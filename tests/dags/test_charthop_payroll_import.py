@@ -143,3 +143,16 @@ class TestPayrollImportDag:
         assert dag_run.state == "success"
         assert imports(emulator)[0]["query"]["importDryRun"] == ["true"]
         assert job.json()["title"] == roster[0]["title"]
+
+
+class TestBadPayrollFiles:
+    def test_none_reaches_the_emulator(self, dags, emulator, capfd):
+        corpus = REPO_ROOT / "tests" / "charthop" / "payroll" / "bad_files"
+        expected = json.loads((corpus / "expected.json").read_text(encoding="utf-8"))
+        states = {}
+        for name in sorted(expected):
+            states[name] = str(run_payroll(dags, emulator, payroll_path=str(corpus / name)).state)
+        output = capfd.readouterr().out
+        assert set(states.values()) == {"failed"}
+        assert imports(emulator) == []
+        assert all(message.split(": ")[0] in output for message in expected.values())
