@@ -9,7 +9,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 from tests.conftest import REPO_ROOT
 
-EXPECTED_DAGS = {"charthop_roster_snapshot", "charthop_payroll_import"}
+EXPECTED_DAGS = {"charthop_roster_snapshot", "charthop_payroll_import", "charthop_live_update", "charthop_sync_now"}
 
 
 @pytest.fixture(scope="module")

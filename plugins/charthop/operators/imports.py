@@ -20,10 +20,15 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
+#: Start of the run marker in ``importSource``. Change events that carry it come from this package's own
+#: imports, and the webhook receiver skips them so that a push cannot start an endless loop of updates.
+IMPORT_SOURCE_MARKER = "charthop-airflow-run:"
+
+
 def run_marker(context: Context) -> str:
     """Return the text that identifies this task in this DAG run, sent in ``importSource``."""
     ti = context["ti"]
-    marker = f"airflow:{ti.dag_id}:{ti.run_id}:{ti.task_id}"
+    marker = f"{IMPORT_SOURCE_MARKER}{ti.dag_id}:{ti.run_id}:{ti.task_id}"
     map_index = getattr(ti, "map_index", -1)
     return marker if map_index in (None, -1) else f"{marker}:{map_index}"
 

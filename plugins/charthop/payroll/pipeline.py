@@ -224,3 +224,49 @@ def record_audit(context: dict[str, Any]) -> dict[str, Any]:
             f"{row['status']}; see those tasks' logs for the cause."
         )
     return row
+
+
+ERROR_XCOM_KEY = "charthop_error"
+SYNC_STEPS = ("validate_payroll", "diff_with_roster", "guard", "upload", "wait_for_import", "audit")
+
+
+def remember_failure(context: dict[str, Any]) -> None:
+    """Task failure callback: keep the error message in XCom for the run's final report to ChartHop."""
+    error = context.get("exception")
+    try:
+        context["ti"].xcom_push(key=ERROR_XCOM_KEY, value=f"{type(error).__name__}: {error}"[:1000])
+    except Exception as push_error:  # noqa: BLE001 - a callback must not hide the task's own failure
+        log.warning("Could not store the failure message of %s: %s", context["ti"].task_id, push_error)
+
+
+def finish_sync(context: dict[str, Any]) -> dict[str, Any]:
+    """Mark the Sync Now process DONE, or ERROR with the failure message; then fail if a step failed.
+
+    Runs as the last task with trigger rule ``all_done``, so it also reports steps that were killed and
+    never ran their failure callback.
+
+    :param context: the task's Airflow context.
+    """
+    ti = context["ti"]
+    process_id = str((context.get("params") or {}).get("process_id") or "")
+    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+    failed = [task for task, state in states.items() if state in ("failed", "upstream_failed") and task != ti.task_id]
+    hook = ChartHopHook(CHARTHOP_CONN_ID)
+    if failed:
+        causes = [
+            str(ti.xcom_pull(task_ids=task, key=ERROR_XCOM_KEY) or "")
+            for task in SYNC_STEPS
+            if task in failed and states.get(task) == "failed"
+        ]
+        cause = next((text for text in causes if text), "see the task logs in Airflow")
+        first = next((task for task in SYNC_STEPS if states.get(task) == "failed"), failed[0])
+        message = f"Airflow run {ti.run_id} failed at step {first}: {cause}"[:1000]
+        if process_id:
+            hook.update_process(process_id, status="ERROR", message=message)
+        raise PayrollRunFailedError(message)
+    audit = ti.xcom_pull(task_ids="audit") or {}
+    message = f"Sync finished: {audit.get('rows_sent', 0)} rows sent, import status {audit.get('status', 'NOT_SENT')}"
+    if process_id:
+        hook.update_process(process_id, status="DONE", progress=1.0, message=message)
+    log.info("Sync Now process %s: %s", process_id or "(none)", message)
+    return {"process_id": process_id, "message": message}

@@ -36,7 +36,7 @@ def payroll_params() -> dict[str, Param]:
     """Return the run params of a payroll push, with the example export and mapping as defaults."""
     folder = payroll_folder()
     return {
-        "payroll_path": Param(str(folder / "payroll_clean.csv"), type="string"),
+        "payroll_path": Param(os.environ.get("CHARTHOP_PAYROLL_PATH", str(folder / "payroll_clean.csv")), type="string"),
         "payroll_table": Param("", type="string"),
         "mapping_path": Param(str(folder / "mapping.yaml"), type="string"),
         "dry_run": Param(False, type="boolean"),

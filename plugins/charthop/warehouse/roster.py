@@ -129,6 +129,7 @@ class RosterWarehouse(LoggingMixin):
         field_codes: Sequence[str],
         *,
         manager_policy: str = "fail",
+        replace: bool = True,
     ) -> Iterator[SnapshotLoad]:
         """Open one transaction that replaces ``snapshot_date``'s rows, and yield the loader for them.
 
@@ -142,6 +143,8 @@ class RosterWarehouse(LoggingMixin):
         :param manager_policy: what unresolved manager references do: ``fail`` (the default) fails the
             load, ``warn`` logs them, ``off`` skips the check. Self-managed jobs and manager cycles
             always fail the load.
+        :param replace: delete the date's earlier rows first (``True``, a full extract); ``False`` keeps
+            them, for changes to single jobs.
         """
         if manager_policy not in MANAGER_POLICIES:
             raise ChartHopConfigError(
@@ -163,7 +166,7 @@ class RosterWarehouse(LoggingMixin):
             elif dialect.name == "postgres":
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
             load = SnapshotLoad(self, cursor, dialect, snapshot_date, run_id, field_codes)
-            load.prepare()
+            load.prepare(replace=replace)
             yield load
             load.finish(manager_policy)
             if dialect.name == "sqlite":
@@ -213,8 +216,8 @@ class SnapshotLoad:
     def _sql_type(self, generic: str) -> str:
         return self.dialect.types[generic]
 
-    def prepare(self) -> None:
-        """Create missing tables, read the column registry and delete the date's earlier rows."""
+    def prepare(self, *, replace: bool = True) -> None:
+        """Create missing tables, read the column registry and, with ``replace``, delete the date's rows."""
         w = self.warehouse
         t = self._sql_type
         self.cursor.execute(
@@ -237,10 +240,44 @@ class SnapshotLoad:
         self.cursor.execute(f"SELECT field_code, kind, base_name FROM {quote(w.columns_table)}")
         for code, kind, base_name in self.cursor.fetchall():
             self.registry[code] = FieldColumns(code, ColumnKind(kind), base_name)
+        if replace:
+            self.cursor.execute(
+                f"DELETE FROM {quote(w.snapshot_table)} WHERE snapshot_date = {self.dialect.placeholder}",
+                (self.snapshot_date,),
+            )
+
+    def carry_forward(self) -> int:
+        """Copy the newest earlier snapshot into this date when the date has no rows yet; return rows copied.
+
+        A change to one job then lands in a complete roster for the date, so the current view and the
+        history keep every other job.
+        """
+        w = self.warehouse
+        mark = self.dialect.placeholder
         self.cursor.execute(
-            f"DELETE FROM {quote(w.snapshot_table)} WHERE snapshot_date = {self.dialect.placeholder}",
-            (self.snapshot_date,),
+            f"SELECT COUNT(*) FROM {quote(w.snapshot_table)} WHERE snapshot_date = {mark}", (self.snapshot_date,)
         )
+        if self.cursor.fetchone()[0]:
+            return 0
+        field_names = [quote(name) for columns in self.registry.values() for name, _ in columns.columns]
+        copied = ", ".join(["job_id", "row_hash", "row_data", *field_names])
+        self.cursor.execute(
+            f"INSERT INTO {quote(w.snapshot_table)} (snapshot_date, run_id, loaded_at, {copied}) "
+            f"SELECT CAST({mark} AS {self._sql_type('date')}), {mark}, CAST({mark} AS {self._sql_type('timestamp')}), "
+            f"{copied} FROM {quote(w.snapshot_table)} WHERE snapshot_date = "
+            f"(SELECT MAX(snapshot_date) FROM {quote(w.snapshot_table)} WHERE snapshot_date < {mark})",
+            (self.snapshot_date, self.run_id, self.loaded_at, self.snapshot_date),
+        )
+        return max(self.cursor.rowcount, 0)
+
+    def delete_job(self, job_id: str) -> int:
+        """Delete one job's row from this date's snapshot; return how many rows went (0 or 1)."""
+        mark = self.dialect.placeholder
+        self.cursor.execute(
+            f"DELETE FROM {quote(self.warehouse.snapshot_table)} WHERE snapshot_date = {mark} AND job_id = {mark}",
+            (self.snapshot_date, str(job_id)),
+        )
+        return max(self.cursor.rowcount, 0)
 
     def _add_columns(self, columns: FieldColumns) -> None:
         existing = {name for field in self.registry.values() for name, _ in field.columns}
