@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python include/scripts/demo.py $(DEMO_ARGS)
 
 test: $(STAMP)
+	bash include/scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-resolve requirements.txt without the pins and write the result to constraints.txt.
