@@ -38,6 +38,12 @@ MAX_NAMES_IN_LOG = 20
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
 
 
+def run_date(context: dict[str, Any]) -> dt.date:
+    """Return the run's logical date, or the date it was queued for when it has none (webhook runs)."""
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return when.astimezone(dt.timezone.utc).date()
+
+
 def report_progress(context: dict[str, Any], progress: float, message: str) -> None:
     """Report progress on the ChartHop process named in the run's conf (``process_id``), if there is one.
 
@@ -195,7 +201,7 @@ def record_audit(context: dict[str, Any]) -> dict[str, Any]:
     row = {
         "run_id": ti.run_id,
         "dag_id": ti.dag_id,
-        "logical_date": str(context.get("ds") or ""),
+        "logical_date": run_date(context).isoformat(),
         "process_id": process_id,
         "rows_sent": changes.get("rows_to_send", 0) if process_id else 0,
         "new_rows": changes.get("new"),

@@ -53,11 +53,12 @@ def payroll_import_tasks(*, poke_interval: float = 10.0, wait_timeout: float = 3
     """
 
     @task
-    def validate_payroll(params: dict, ds: str, ds_nodash: str, **context: Any) -> dict:
+    def validate_payroll(params: dict, **context: Any) -> dict:
         """Read and validate the payroll export; fail listing every problem before anything is sent."""
-        from charthop.payroll.pipeline import report_progress, validate
+        from charthop.payroll.pipeline import report_progress, run_date, validate
 
-        result = validate(params, ds=ds, ds_nodash=ds_nodash)
+        day = run_date(context)
+        result = validate(params, ds=day.isoformat(), ds_nodash=day.strftime("%Y%m%d"))
         report_progress(context, 0.25, f"Payroll validated: {result['rows']} rows")
         return result
 
@@ -86,7 +87,7 @@ def payroll_import_tasks(*, poke_interval: float = 10.0, wait_timeout: float = 3
         create_groups=False,
         skip_errors=False,
         import_dry_run="{{ params.dry_run }}",
-        default_change_date="{{ ds }}",
+        default_change_date="{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}",
         notify_app_name="Airflow payroll import",
     )
 
