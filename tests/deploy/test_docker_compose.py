@@ -288,7 +288,7 @@ class TestChartHopSettings:
 
     def test_webhook_secret_passed(self):
         compose = load_compose({"CHARTHOP_WEBHOOK_SECRET": "s3cret"})
-        assert compose["services"]["airflow-apiserver"]["environment"]["CHARTHOP_WEBHOOK_SECRET"] == "s3cret"
+        assert compose["services"]["airflow-apiserver"]["environment"]["AIRFLOW__CHARTHOP__WEBHOOK_SECRET"] == "s3cret"
 
     @pytest.mark.parametrize("variable", DOCUMENTED_VARIABLES)
     def test_variable_documented(self, raw_text, variable):

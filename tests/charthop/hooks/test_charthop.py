@@ -285,3 +285,20 @@ class TestErrors:
         assert emulator.token not in caplog.text
         assert all(emulator.token not in message for message in messages)
         assert emulator.token not in repr(hook.get_conn().auth)
+
+
+class TestTestConnection:
+    def test_unreachable_host_tries_twice(self, monkeypatch, emulator):
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_CHARTHOP_DOWN",
+            charthop_connection("http://127.0.0.1:9", emulator.token, "acme", max_attempts=6, backoff_initial=0.01),
+        )
+        ok, message = ChartHopHook("charthop_down").test_connection()
+        assert not ok
+        assert "up to 2 tries" in message
+
+    def test_short_token_leaves_message_readable(self, monkeypatch, emulator):
+        monkeypatch.setenv("AIRFLOW_CONN_CHARTHOP_SHORT", charthop_connection(emulator.url, "t", emulator.org_slug))
+        ok, message = ChartHopHook("charthop_short").test_connection()
+        assert not ok
+        assert "ChartHop countJobs" in message
