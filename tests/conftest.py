@@ -26,7 +26,7 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
 )  # fmt: skip
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
 
-pytest_plugins = ["tests.plugins.emulator_fixtures", "tests.plugins.airflow_services"]
+pytest_plugins = ["tests.plugins.emulator_fixtures", "tests.plugins.airflow_services", "tests.plugins.reliability"]
 
 import socket  # noqa: E402
 import uuid  # noqa: E402

@@ -79,3 +79,24 @@ class TestLiveUpdate:
         job_id = "ffffffffffffffffffffffff"
         assert live_update(dags, job_id).state == "success"
         assert query(sqlite_warehouse, "SELECT COUNT(*) FROM charthop_roster_current WHERE job_id = ?", job_id) == [(0,)]
+
+
+class TestLiveUpdateFaults:
+    @pytest.mark.fault_cell(stage="live update", fault="503 twice on getJob", expect="recovers")
+    def test_recovers_from_503(self, dags, emulator, sqlite_warehouse, yesterday_loaded):
+        job_id = a_filled_job(sqlite_warehouse)
+        emulator.edit_job(job_id, title="Chief Vibes Officer")
+        emulator.set_faults([{"kind": "status", "status": 503, "path": "/v2/org/*/job/*", "times": 2}])
+        assert live_update(dags, job_id).state == "success"
+        assert query(sqlite_warehouse, "SELECT title FROM charthop_roster_current WHERE job_id = ?", job_id) == [("Chief Vibes Officer",)]
+
+    @pytest.mark.fault_cell(stage="live update", fault="401 bad token")
+    def test_bad_token_leaves_tables(self, dags, emulator, sqlite_warehouse, yesterday_loaded, monkeypatch, capfd):
+        job_id = a_filled_job(sqlite_warehouse)
+        before = query(sqlite_warehouse, "SELECT * FROM charthop_roster_snapshot ORDER BY 1, 2")
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_CHARTHOP_DEFAULT", charthop_connection(emulator.url, "revoked", emulator.org_slug, **FAST_RETRY_EXTRAS)
+        )
+        assert live_update(dags, job_id).state == "failed"
+        assert "rejected the API token" in capfd.readouterr().out
+        assert query(sqlite_warehouse, "SELECT * FROM charthop_roster_snapshot ORDER BY 1, 2") == before

@@ -132,6 +132,7 @@ class TestSyncNow:
         assert progress == sorted(progress)
         assert webhooks.get_process(process["id"])["status"] == "DONE"
 
+    @pytest.mark.fault_cell(stage="sync now", fault="change events from its own import (loop)", expect="recovers")
     def test_own_import_starts_no_live_update(self, services, webhooks):
         known_sync = run_ids(services, "charthop_sync_now")
         known_live = run_ids(services, "charthop_live_update")
@@ -142,6 +143,7 @@ class TestSyncNow:
         assert change_events
         assert run_ids(services, "charthop_live_update") == known_live
 
+    @pytest.mark.fault_cell(stage="sync now", fault="import ERROR: process marked ERROR with the message")
     def test_failed_import_marks_error(self, services, webhooks):
         webhooks.set_import_settings(seconds=1, mode="reject_file")
         known = run_ids(services, "charthop_sync_now")
@@ -169,12 +171,14 @@ class TestLiveUpdate:
 
 @pytest.mark.airflow_services
 class TestReceiverSecurity:
+    @pytest.mark.fault_cell(stage="live update", fault="unsigned webhook")
     def test_unsigned_rejected(self, services, webhooks):
         known = run_ids(services, "charthop_live_update")
         response = post(services, event("change.create.update", jobId="j1"))
         assert response.status_code == 401
         assert run_ids(services, "charthop_live_update") == known
 
+    @pytest.mark.fault_cell(stage="live update", fault="forged signature")
     def test_forged_signature_rejected(self, services, webhooks):
         body = event("change.create.update", jobId="j1")
         response = post(services, body, **{"X-Charthop-Signature": sign(body, secret="guessed-secret")})
@@ -184,11 +188,13 @@ class TestReceiverSecurity:
         response = post(services, event("change.create.update", jobId="j1"), **{"X-Charthop-Token": "nope"})
         assert response.status_code == 401
 
+    @pytest.mark.fault_cell(stage="live update", fault="oversize webhook")
     def test_oversize_rejected(self, services, webhooks):
         body = event("change.create.update", jobId="j1", payload={"padding": "x" * 70_000})
         response = post(services, body, **{"X-Charthop-Signature": sign(body)})
         assert response.status_code == 413
 
+    @pytest.mark.fault_cell(stage="live update", fault="webhook replay")
     def test_replay_ignored(self, services, webhooks):
         body = event("change.create.update", jobId="ffffffffffffffffffffffff")
         first = post(services, body, **{"X-Charthop-Signature": sign(body)})

@@ -139,6 +139,7 @@ class TestFindJobs:
         assert "from" not in logged[0]["query"]
         assert all("from" in entry["query"] for entry in logged[1:])
 
+    @pytest.mark.fault_cell(stage="extract", fault="duplicate row at a page boundary", expect="recovers")
     def test_drops_duplicates_at_page_boundary(self, hook, emulator):
         emulator.set_faults([{"kind": "boundary_duplicate", "path": JOB_PATH}])
         pages = list(hook.find_jobs(fields="title", page_size=100))
@@ -147,16 +148,19 @@ class TestFindJobs:
         assert len(ids) == job_count(emulator)
         assert sum(page.duplicates_dropped for page in pages) == len(pages) - 1
 
+    @pytest.mark.fault_cell(stage="extract", fault="repeated cursor")
     def test_repeated_cursor_raises(self, hook, emulator):
         emulator.set_faults([{"kind": "repeat_cursor", "path": JOB_PATH, "after": 1}])
         with pytest.raises(ChartHopPagingError, match="already sent"):
             fetch_all(hook, fields="title", page_size=100)
 
+    @pytest.mark.fault_cell(stage="extract", fault="repeated page")
     def test_repeated_page_raises(self, hook, emulator):
         emulator.set_faults([{"kind": "repeat_page", "path": JOB_PATH, "after": 2}])
         with pytest.raises(ChartHopPagingError, match="rows of an earlier page"):
             fetch_all(hook, fields="title", page_size=100)
 
+    @pytest.mark.fault_cell(stage="extract", fault="page-size cap", expect="recovers")
     def test_page_cap_still_fetches_all(self, hook, emulator):
         emulator.set_faults([{"kind": "page_cap", "max_limit": 70}])
         pages = list(hook.find_jobs(fields="title", page_size=1000))
@@ -206,6 +210,7 @@ class TestRetries:
         ],
         ids=["429", "500", "502", "503", "202-snapshot", "connection-reset"],
     )
+    @pytest.mark.fault_cell(stage="extract", expect="recovers")
     def test_recovers_from_transient_fault(self, hook, emulator, fault):
         emulator.set_faults([{**fault, "path": JOB_PATH, "after": 1, "times": 2}])
         rows = fetch_all(hook, fields="title", page_size=400)
@@ -213,6 +218,7 @@ class TestRetries:
         fired = [entry for entry in job_requests(emulator) if entry.get("fault")]
         assert len(fired) == 2
 
+    @pytest.mark.fault_cell(stage="extract", fault="slow page beyond the request timeout", expect="recovers")
     def test_recovers_from_slow_response(self, monkeypatch, emulator):
         emulator.set_faults([{"kind": "delay", "seconds": 3, "path": JOB_PATH, "times": 1}])
         hook = use_connection(monkeypatch, emulator)
@@ -230,6 +236,7 @@ class TestRetries:
         fetch_all(hook, fields="title", page_size=1000)
         assert "Retrying in 2.00 s" in capfd.readouterr().out
 
+    @pytest.mark.fault_cell(stage="extract", fault="503 on every try")
     def test_gives_up_after_max_attempts(self, hook, emulator):
         emulator.set_faults([{"kind": "status", "status": 503, "path": JOB_PATH}])
         with pytest.raises(ChartHopRetryExhaustedError, match="HTTP 503"):
@@ -250,6 +257,7 @@ class TestErrors:
         assert "titel" in str(error.value)
         assert "field codes" in str(error.value)
 
+    @pytest.mark.fault_cell(stage="extract", fault="401 bad token")
     def test_bad_token_is_not_retried(self, monkeypatch, emulator):
         hook = use_connection(monkeypatch, emulator, token="not-a-real-token")
         with pytest.raises(ChartHopAuthenticationError, match="password holds the current token"):
@@ -263,6 +271,7 @@ class TestErrors:
         assert "'no-such-org'" in str(error.value)
         assert "org_id" in str(error.value)
 
+    @pytest.mark.fault_cell(stage="extract", fault="403 missing permission")
     def test_missing_permission_is_named(self, monkeypatch, emulator):
         emulator.add_token("limited-token", ["person.read"])
         hook = use_connection(monkeypatch, emulator, token="limited-token")

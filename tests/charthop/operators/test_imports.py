@@ -51,6 +51,7 @@ class TestImportCsvOperator:
             "disableSyncHireDate": ["false"], "disableOverwritePerson": ["false"], "importDryRun": ["false"],
         }  # fmt: skip
 
+    @pytest.mark.fault_cell(stage="upload", fault="Airflow retry after the upload: no second upload")
     def test_retry_reuses_the_process(self, dags, emulator, csv_path, capfd):
         set_import_mode(emulator, "never_finish")
         state, output = run(dags, "charthop_test_import_worker", capfd, csv_path=csv_path)
@@ -77,12 +78,14 @@ class TestImportCsvOperator:
         run(dags, "charthop_test_import_worker", capfd, csv_path=csv_path, notify=[user["email"].upper()])
         assert uploads(emulator)[0]["query"]["notifyUserIds"] == [user["id"]]
 
+    @pytest.mark.fault_cell(stage="upload", fault="import ERROR (file rejected)")
     def test_rejected_file_fails_with_message(self, dags, emulator, csv_path, capfd):
         set_import_mode(emulator, "reject_file")
         state, output = run(dags, "charthop_test_import_worker", capfd, csv_path=csv_path)
         assert state == "failed"
         assert "ended in ERROR" in output
 
+    @pytest.mark.fault_cell(stage="upload", fault="403 without Primary Editor")
     def test_missing_primary_editor_named(self, dags, emulator, csv_path, capfd, monkeypatch):
         emulator.add_token("reader-token", ["job.read", "person.read", "user.read"])
         monkeypatch.setenv(

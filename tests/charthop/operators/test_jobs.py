@@ -87,6 +87,7 @@ class TestExtractToSqlite:
         run_dag(test_dag, capfd, logical_date=emulator.today)
         assert checksum(sqlite_rows(sqlite_warehouse, past)) == before
 
+    @pytest.mark.fault_cell(stage="extract", fault="400 on page 4 (SQLite warehouse kept)")
     def test_failure_mid_extract_keeps_rows(self, test_dag, emulator, sqlite_warehouse, capfd):
         run_dag(test_dag, capfd, logical_date=emulator.today)
         before = checksum(sqlite_rows(sqlite_warehouse, emulator.today))
@@ -96,6 +97,7 @@ class TestExtractToSqlite:
         assert "ChartHopBadRequestError" in output
         assert checksum(sqlite_rows(sqlite_warehouse, emulator.today)) == before
 
+    @pytest.mark.fault_cell(stage="extract", fault="503 twice inside an Airflow task", expect="recovers")
     def test_retries_inside_the_task(self, test_dag, emulator, sqlite_warehouse, capfd):
         emulator.set_faults([{"kind": "status", "status": 503, "path": JOB_PATH, "after": 2, "times": 2}])
         state, output = run_dag(test_dag, capfd, logical_date=emulator.today)
@@ -188,6 +190,7 @@ class TestExtractToPostgres:
         assert state == "success"
         assert len(self.rows(postgres_warehouse, emulator.today)) == job_count(emulator, date=emulator.today)
 
+    @pytest.mark.fault_cell(stage="extract", fault="400 on page 4 (PostgreSQL warehouse kept)")
     def test_failure_mid_extract_keeps_rows(self, test_dag, emulator, postgres_warehouse, capfd):
         run_dag(test_dag, capfd, logical_date=emulator.today)
         before = checksum(self.rows(postgres_warehouse, emulator.today))

@@ -41,10 +41,14 @@ class TestProcessSensorModes:
         ("import_mode", "skip_errors", "policy", "state", "expected"),
         [
             ("normal", False, "fail", "success", "DONE"),
-            ("reject_file", False, "fail", "failed", "ended in ERROR"),
-            ("bad_row", True, "fail", "failed", "rejected 1 rows"),
-            ("bad_row", True, "warn", "success", "rejected 1 rows"),
-            ("never_finish", False, "fail", "failed", "did not finish within 6 s; last seen: RUNNING"),
+            pytest.param("reject_file", False, "fail", "failed", "ended in ERROR",
+                         marks=pytest.mark.fault_cell(stage="wait", fault="import ERROR")),
+            pytest.param("bad_row", True, "fail", "failed", "rejected 1 rows",
+                         marks=pytest.mark.fault_cell(stage="wait", fault="row errors, policy fail")),
+            pytest.param("bad_row", True, "warn", "success", "rejected 1 rows",
+                         marks=pytest.mark.fault_cell(stage="wait", fault="row errors, policy warn", expect="recovers")),
+            pytest.param("never_finish", False, "fail", "failed", "did not finish within 6 s; last seen: RUNNING",
+                         marks=pytest.mark.fault_cell(stage="wait", fault="stuck process hits the timeout")),
         ],
         ids=["done", "error", "row-errors-fail", "row-errors-warn", "timeout"],
     )

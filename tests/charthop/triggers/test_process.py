@@ -52,11 +52,13 @@ class TestRun:
         assert len(events) == 1
         assert events[0]["status"] == status
 
+    @pytest.mark.fault_cell(stage="wait", fault="404 process (trigger)")
     def test_unknown_process_yields_error(self, charthop_conn, emulator):
         events = collect(trigger_for(charthop_conn, "000000000000000000000000"))
         assert [event["status"] for event in events] == ["error"]
         assert "HTTP 404" in events[0]["message"]
 
+    @pytest.mark.fault_cell(stage="wait", fault="503 while polling (trigger)", expect="recovers")
     def test_retryable_answers_polled_again(self, charthop_conn, emulator, tmp_path):
         set_import_mode(emulator, "normal", seconds=0)
         hook = ChartHopHook(charthop_conn)
