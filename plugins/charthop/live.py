@@ -27,7 +27,7 @@ def apply_job_change(
 
     Today's snapshot is first filled from the newest earlier one when it has no rows yet, so the change
     lands in a complete roster. A job that no longer exists is removed from today's snapshot, which
-    closes its history row; a job whose person departed is stored as an open job, which closes the
+    closes its history row. A job whose person departed is stored as an open job, which closes the
     person's version. The history table and current view are rebuilt in the same transaction. The field
     list is the nightly extract's, so an unchanged job keeps its history version.
 

@@ -1,7 +1,7 @@
 """Receiver of ChartHop webhooks, served by the Airflow API server at ``/charthop/webhook``.
 
 ChartHop POSTs an event to the URL configured on the app. The receiver checks the shared secret,
-answers at once and leaves the work to DAG runs:
+responds at once and leaves the work to DAG runs:
 
 - ``change.*`` events that name a job start ``charthop_live_update`` with conf ``job_id``,
   ``event_code`` and ``event_id``;
@@ -140,16 +140,18 @@ async def receive(request: Request) -> JSONResponse:
     """Check, route and acknowledge one ChartHop event."""
     secret = _setting("webhook_secret")
     if not secret:
-        log.error("ChartHop webhook refused: [charthop] webhook_secret is not set")
+        log.error("ChartHop webhook rejected: [charthop] webhook_secret is not set")
         return JSONResponse({"detail": "webhook secret not configured: set [charthop] webhook_secret"}, 503)
+
     limit = int(_setting("webhook_max_body_bytes", str(DEFAULT_MAX_BODY_BYTES)) or DEFAULT_MAX_BODY_BYTES)
     body = await _read_body(request, limit)
     if body is None:
-        log.warning("ChartHop webhook refused: body larger than %d bytes", limit)
+        log.warning("ChartHop webhook rejected: body larger than %d bytes", limit)
         return JSONResponse({"detail": f"body larger than {limit} bytes"}, 413)
     if not _authenticated(request, body, secret):
-        log.warning("ChartHop webhook refused: missing or wrong token or signature")
+        log.warning("ChartHop webhook rejected: missing or wrong token or signature")
         return JSONResponse({"detail": "missing or invalid webhook token or signature"}, 401)
+
     try:
         raw = json.loads(body)
     except ValueError:
@@ -159,6 +161,7 @@ async def receive(request: Request) -> JSONResponse:
     event = normalise_event(raw)
     if not event.get("id"):
         return JSONResponse({"detail": "event has no id"}, 400)
+
     dag_id, detail = route(event, _setting("app_name", "airflow") or "airflow")
     if dag_id is None:
         log.info("ChartHop event %s (%s) acknowledged without a run: %s", event["id"], event["code"], detail)

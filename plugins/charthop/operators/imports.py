@@ -181,6 +181,7 @@ class ChartHopImportCsvOperator(BaseOperator):
                 notify_app_name=self.notify_app_name,
                 import_source=f"{self.import_source} {marker}",
             )
+
         process_id = str(process["id"])
         context["ti"].xcom_push(key="process_id", value=process_id)
         context["ti"].xcom_push(key="process_url", value=hook.process_url(process_id))
@@ -188,6 +189,7 @@ class ChartHopImportCsvOperator(BaseOperator):
         self.log.info("ChartHop import process %s: %s", process_id, describe(process))
         if not self.wait_for_completion:
             return process_id
+
         if self.deferrable:
             self.defer(
                 trigger=ChartHopProcessTrigger(
