@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lock clean
+.PHONY: setup demo test bench lock clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required: set PYTHON=/path/to/python3.11")'
@@ -19,6 +19,10 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python include/scripts/demo.py $(DEMO_ARGS)
+
+# Benchmarks against their baselines; writes BENCHMARKS.md and bench/results.json (about 10 to 20 minutes).
+bench: $(STAMP)
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
 test: $(STAMP)
 	bash include/scripts/ensure_chromium.sh

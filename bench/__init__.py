@@ -1,0 +1,1 @@
+"""Benchmarks of the ChartHop provider, run by ``make bench`` (``python bench/run_bench.py``)."""
