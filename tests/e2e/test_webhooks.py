@@ -171,14 +171,14 @@ class TestLiveUpdate:
 
 @pytest.mark.airflow_services
 class TestReceiverSecurity:
-    @pytest.mark.fault_cell(stage="live update", fault="unsigned webhook")
+    @pytest.mark.fault_cell(stage="live update", fault="unsigned webhook", expect="rejected, no run started")
     def test_unsigned_rejected(self, services, webhooks):
         known = run_ids(services, "charthop_live_update")
         response = post(services, event("change.create.update", jobId="j1"))
         assert response.status_code == 401
         assert run_ids(services, "charthop_live_update") == known
 
-    @pytest.mark.fault_cell(stage="live update", fault="forged signature")
+    @pytest.mark.fault_cell(stage="live update", fault="forged signature", expect="rejected, no run started")
     def test_forged_signature_rejected(self, services, webhooks):
         body = event("change.create.update", jobId="j1")
         response = post(services, body, **{"X-Charthop-Signature": sign(body, secret="guessed-secret")})
@@ -188,13 +188,13 @@ class TestReceiverSecurity:
         response = post(services, event("change.create.update", jobId="j1"), **{"X-Charthop-Token": "nope"})
         assert response.status_code == 401
 
-    @pytest.mark.fault_cell(stage="live update", fault="oversize webhook")
+    @pytest.mark.fault_cell(stage="live update", fault="oversize webhook", expect="rejected, no run started")
     def test_oversize_rejected(self, services, webhooks):
         body = event("change.create.update", jobId="j1", payload={"padding": "x" * 70_000})
         response = post(services, body, **{"X-Charthop-Signature": sign(body)})
         assert response.status_code == 413
 
-    @pytest.mark.fault_cell(stage="live update", fault="webhook replay")
+    @pytest.mark.fault_cell(stage="live update", fault="webhook replay", expect="ignored (duplicate run id)")
     def test_replay_ignored(self, services, webhooks):
         body = event("change.create.update", jobId="ffffffffffffffffffffffff")
         first = post(services, body, **{"X-Charthop-Signature": sign(body)})

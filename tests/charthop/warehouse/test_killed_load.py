@@ -39,7 +39,7 @@ def checksum(backend: Backend, warehouse: RosterWarehouse) -> str:
     return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
 
-@pytest.mark.fault_cell(stage="extract", fault="worker killed (SIGKILL) mid-load")
+@pytest.mark.fault_cell(stage="extract", fault="worker killed (SIGKILL) mid-load", expect="rolled back, lock released")
 class TestKilledLoad:
     def test_kill_leaves_tables_and_lock(self, backend, tmp_path):
         warehouse = RosterWarehouse("charthop_warehouse", table_prefix=f"killed_{os.getpid()}_{backend.name}")
