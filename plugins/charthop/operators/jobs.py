@@ -149,6 +149,9 @@ class ChartHopFindJobsOperator(BaseOperator):
         filled_fields: set[str] = set()
         pages = 0
         dropped = 0
+        # The total only sizes the progress lines ("page 3 of 12"); the check below counts again at the end.
+        total = None if ids else hook.count_jobs(q=q, date=snapshot_date)
+        expected_pages = "?" if total is None else str(max(1, -(-total // self.page_size)))
         with warehouse.load_snapshot(snapshot_date, run_id, fields, manager_policy=manager_policy) as writer:
             for page in hook.find_jobs(
                 fields=fields,
@@ -164,7 +167,14 @@ class ChartHopFindJobsOperator(BaseOperator):
                 for code in fields:
                     if code not in filled_fields and any(not is_empty(field_value(r, code)) for r in page.rows):
                         filled_fields.add(code)
-                self.log.info("Page %d: %d rows (%d so far)", page.number, len(page.rows), writer.rows_written)
+                self.log.info(
+                    "Page %d of %s: %d rows (%d of %s so far)",
+                    page.number,
+                    expected_pages,
+                    len(page.rows),
+                    writer.rows_written,
+                    "?" if total is None else total,
+                )
             if self.check_count and not ids:
                 expected = hook.count_jobs(q=q, date=snapshot_date)
                 if expected != writer.rows_written:

@@ -164,7 +164,7 @@ class TestExtractErrors:
         assert expected in output
 
     def test_token_absent_from_task_output(self, test_dag, emulator, capfd, airflow_db):
-        emulator.set_faults([{"kind": "status", "status": 429, "retry_after": 0, "path": JOB_PATH, "times": 1}])
+        emulator.set_faults([{"kind": "status", "status": 429, "retry_after": 0, "path": "/v2/org/*", "times": 1}])
         _, output = run_dag(test_dag, capfd, logical_date=emulator.today, q="((")
         task_logs = "".join(path.read_text(errors="replace") for path in (airflow_db / "logs").rglob("*.log"))
         assert "Retrying in" in output
