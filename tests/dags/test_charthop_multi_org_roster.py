@@ -140,7 +140,7 @@ class TestTwoOrgRun:
         assert two_org_run.task_states[BAD_CONN_ID] == "failed"
 
     def test_bad_org_message_logged(self, two_org_run):
-        assert f"ChartHopNotFoundError: ChartHop findJobs for org '{UNKNOWN_ORG}' failed with HTTP 404" in (
+        assert f"ChartHopNotFoundError: ChartHop countJobs for org '{UNKNOWN_ORG}' failed with HTTP 404" in (
             two_org_run.output
         )
 
