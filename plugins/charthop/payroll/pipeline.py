@@ -15,7 +15,13 @@ from typing import Any
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import BaseHook
 
-from charthop.exceptions import ChartHopConfigError, ChartHopError, ChartHopWarehouseError, PayrollRunFailedError
+from charthop.exceptions import (
+    ChartHopConfigError,
+    ChartHopError,
+    ChartHopWarehouseError,
+    PayrollChangeShareError,
+    PayrollRunFailedError,
+)
 from charthop.hooks.charthop import ChartHopHook
 from charthop.payroll import (
     check_change_share,
@@ -162,12 +168,21 @@ def diff_and_write(validated: dict[str, Any], *, work_dir: Path, run_id: str) ->
 
 def guard_changes(changes: dict[str, Any], params: dict[str, Any]) -> bool:
     """Raise when the change set is too large a share of the roster; return whether there is anything to send."""
-    share = check_change_share(
-        changes["rows_to_send"],
-        changes["roster_count"],
-        max_share=float(params.get("max_change_share", 0.2)),
-        allow=bool(params.get("allow_large_change", False)),
-    )
+    try:
+        share = check_change_share(
+            changes["rows_to_send"],
+            changes["roster_count"],
+            max_share=float(params.get("max_change_share", 0.2)),
+            allow=bool(params.get("allow_large_change", False)),
+        )
+    except PayrollChangeShareError as error:
+        raise PayrollChangeShareError(
+            f"{error} In this DAG, confirm the change set by triggering it again with the conf "
+            '{"allow_large_change": true}, or raise "max_change_share".',
+            changed_count=error.changed_count,
+            roster_count=error.roster_count,
+            max_share=error.max_share,
+        ) from None
     if not changes["rows_to_send"]:
         log.info("Payroll matches the roster: nothing to send to ChartHop")
         return False

@@ -20,7 +20,7 @@ class ChartHopProcessTrigger(BaseTrigger):
     """Poll getProcess until the process is finished or the deadline passes, then yield one event.
 
     The event's ``status`` is ``finished`` (with the ``process``), ``timeout`` (with the last ``process``
-    seen, or ``None``) or ``error`` (with a ``message``, for a 4xx response). Retryable responses (429, 5xx,
+    seen, or ``None``) or ``error`` (with a ``message``, for any other status of 400 or more). Retryable responses (429, 5xx,
     202) and transport errors are logged and polled again. Only the connection id is serialised; the
     token is read from the connection inside the triggerer.
 
