@@ -129,12 +129,35 @@ def _explain_memory(results: dict[str, Any]) -> str:
             f"({large:,}) with imports and set-up alone, and peaks at {peak_small:.0f} and {peak_large:.0f} MiB, so the "
             f"run adds {peak_small - before_small:.0f} and {peak_large - before_large:.0f} MiB"
         )
+
     pandas = measurements[f"pandas_script@{large}"]
-    parts.append(
-        f"the pandas script peaks at {median_of(pandas, 'peak_rss_kib') / MIB:.0f} MiB at {large:,} jobs, "
-        f"{median_of(pandas, 'rss_before_kib') / MIB:.0f} MiB of it after its imports"
+    pandas_peak = median_of(pandas, "peak_rss_kib") / MIB
+    smallest_before = min(
+        median_of(measurements[f"extract_{warehouse}@{large}"], "rss_before_kib") / MIB for warehouse in ("sqlite", "postgres")
     )
-    return "; ".join(parts) + " (medians of peak RSS, `ru_maxrss`)."
+    parts.append(
+        f"the pandas script peaks at {pandas_peak:.0f} MiB at {large:,} jobs, {median_of(pandas, 'rss_before_kib') / MIB:.0f} "
+        f"MiB of it after its imports, so the extract's imports and set-up alone are {smallest_before / pandas_peak:.2f}× "
+        "the pandas script's whole peak"
+    )
+    text = "; ".join(parts) + " (medians of peak RSS, `ru_maxrss`)."
+
+    for warehouse in ("sqlite", "postgres"):
+        traced = results["evidence"].get(f"tracemalloc:extract_{warehouse}@{large}")
+        if traced:
+            lines = ", ".join(f"`{_short_path(item['line'])}` {item['mib']:.1f} MiB" for item in traced["top_lines"][:4])
+            text += (
+                f" Under tracemalloc the extract into {warehouse} at {large:,} jobs held at most {traced['traced_peak_mib']:.0f} "
+                f"MiB of Python objects; the lines holding most at the highest snapshot ({traced['snapshot_mib']:.0f} MiB): {lines}."
+            )
+    return text
+
+
+def _short_path(location: str) -> str:
+    for marker in ("site-packages/", "plugins/", "lib/python3.11/"):
+        if marker in location:
+            return location.split(marker, 1)[1]
+    return location
 
 
 def _medians(results: dict[str, Any]) -> str:
@@ -262,4 +285,13 @@ make bench                                   # the full run: .venv/bin/python be
 make bench BENCH_ARGS="--quick --repeat 1"   # smoke run with small sizes
 ```
 
-This file came from `{results["command"]}`."""
+This file came from `{results["command"]}`{_source(results.get("source", {}))}."""
+
+
+def _source(source: dict[str, Any]) -> str:
+    if not source.get("commit"):
+        return " outside a git checkout"
+    changed = source["changed_files"]
+    if not changed:
+        return f" at commit {source['commit'][:12]}"
+    return f" at commit {source['commit'][:12]} with uncommitted changes to {', '.join(f'`{name}`' for name in changed)}"

@@ -178,12 +178,20 @@ class Bench:
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__DAGS_FOLDER": str(work_dir / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(airflow_home / "plugins"),
-                "PYTHONPATH": str(REPO_ROOT),
+                # The provider's own tree first, so the workers measure this checkout even when the venv's
+                # editable install points at another one.
+                "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "plugins")]),
             }
         )
 
     def run_worker(
-        self, workload: str, params: dict[str, Any], *, profile: Path | None = None, importtime: bool = False
+        self,
+        workload: str,
+        params: dict[str, Any],
+        *,
+        profile: Path | None = None,
+        importtime: bool = False,
+        trace: Path | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Run one workload in a fresh process; return its measurements and its stderr and stdout text."""
         self.worker_count += 1
@@ -194,6 +202,8 @@ class Bench:
                    "--workload", workload, "--params", json.dumps(params), "--result", str(result_path)]  # fmt: skip
         if profile:
             command += ["--profile", str(profile)]
+        if trace:
+            command += ["--tracemalloc", str(trace)]
         with log_path.open("w") as log_file:
             completed = subprocess.run(command, cwd=REPO_ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
         output = log_path.read_text(errors="replace")
@@ -219,6 +229,13 @@ class Bench:
         self.run_worker(workload, params, profile=path)
         self.evidence[f"profile:{key}"] = summarise_profile(path, parts)
         print(f"  profiled {key}", flush=True)
+
+    def trace_memory(self, key: str, workload: str, params: dict[str, Any]) -> None:
+        """Run a workload once under tracemalloc and keep the lines holding most memory as ``tracemalloc:<key>``."""
+        path = self.work_dir / f"{key.replace('@', '-')}.tracemalloc.json"
+        self.run_worker(workload, params, trace=path)
+        self.evidence[f"tracemalloc:{key}"] = json.loads(path.read_text())
+        print(f"  traced the memory of {key}", flush=True)
 
 
 def read_operator_defaults(env: dict[str, str]) -> dict[str, Any]:
@@ -261,6 +278,7 @@ def measure_extracts(bench: Bench, size: int, database: str, defaults: dict[str,
         if profile:
             for name, workload, params, _ in cases[1:3]:
                 bench.profile(f"{name}@{size}", workload, params, EXTRACT_PARTS)
+                bench.trace_memory(f"{name}@{size}", workload, params)
         Path(sqlite_path).unlink(missing_ok=True)
 
 
@@ -316,6 +334,17 @@ def measure_dag_parses(bench: Bench, dag_files: list[Path], profile: bool) -> No
     for key, dag_file in cases:
         _, output = bench.run_worker("dag_parse", {"folder": folder, "dag_file": dag_file}, importtime=True)
         bench.evidence[key.replace("parse:", "imports:")] = summarise_importtime(output, TIMED_MARKER)
+
+
+def describe_source() -> dict[str, Any]:
+    """Return the commit measured and the files under plugins/, dags/ and include/ that differ from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--", "plugins", "dags", "include"], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True)  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "changed_files": []}
+    return {"commit": commit.stdout.strip(), "changed_files": [line[3:] for line in status.stdout.splitlines()]}
 
 
 def describe_machine(options: argparse.Namespace, database: str | None = None) -> dict[str, Any]:
@@ -388,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             "emulator_seed": EMULATOR_SEED,
         },
         "machine": machine,
+        "source": describe_source(),
         "measurements": bench.measurements,
         "ratios": ratios,
         "evidence": bench.evidence,

@@ -64,7 +64,7 @@ def _iter_pages(session: Any, params: dict[str, Any]) -> Iterator[dict[str, Any]
 
 
 def prepare_fetch(params: dict[str, Any]) -> Workload:
-    """(a) The limit: a ``requests`` loop over findJobs that decodes each page and drops it."""
+    """Prepare (a), the limit: a ``requests`` loop over findJobs that decodes each page and drops it."""
     import requests
 
     def run() -> int:
@@ -95,7 +95,7 @@ def _drop_roster_tables(conninfo: str, prefix: str) -> None:
 
 
 def prepare_extract(params: dict[str, Any]) -> Workload:
-    """(b) ``ChartHopFindJobsOperator.execute`` with real connections, into SQLite or PostgreSQL.
+    """Prepare (b): ``ChartHopFindJobsOperator.execute`` with real connections, into SQLite or PostgreSQL.
 
     The warehouse starts without the roster tables on every run, as on a first load.
     """
@@ -135,7 +135,7 @@ def prepare_extract(params: dict[str, Any]) -> Workload:
 
 
 def prepare_http_operator(params: dict[str, Any]) -> Workload:
-    """(c) The HTTP provider's ``HttpOperator`` with a ``pagination_function``, as its docs show it.
+    """Prepare (c): the HTTP provider's ``HttpOperator`` with a ``pagination_function``, as its docs show it.
 
     It collects every page's response and a ``response_filter`` turns them into one list of rows; it
     loads nothing into a warehouse.
@@ -174,7 +174,7 @@ def prepare_http_operator(params: dict[str, Any]) -> Workload:
 
 
 def prepare_pandas_script(params: dict[str, Any]) -> Workload:
-    """(d) A plain script: a ``requests`` loop, ``pandas.json_normalize`` and ``DataFrame.to_sql`` into SQLite."""
+    """Prepare (d), a plain script: a ``requests`` loop, ``pandas.json_normalize`` and ``DataFrame.to_sql`` into SQLite."""
     import sqlite3
 
     import pandas as pd
@@ -197,7 +197,7 @@ def prepare_pandas_script(params: dict[str, Any]) -> Workload:
 
 
 def prepare_payroll(params: dict[str, Any]) -> Workload:
-    """The payroll preparation of the payroll DAG: validate and convert, diff against an empty roster, write."""
+    """Prepare the payroll DAG's preparation steps: validate and convert, diff against an empty roster, write."""
     from charthop.payroll import diff_against_roster, load_mapping, prepare_payroll_csv, write_import_csv
 
     mapping = load_mapping(params["mapping_path"])
@@ -211,7 +211,7 @@ def prepare_payroll(params: dict[str, Any]) -> Workload:
 
 
 def prepare_read_csv(params: dict[str, Any]) -> Workload:
-    """The baseline of the payroll preparation: a bare ``pandas.read_csv`` of the same export."""
+    """Prepare the payroll baseline: a bare ``pandas.read_csv`` of the same export."""
     import pandas as pd
 
     def run() -> int:
@@ -257,7 +257,7 @@ def prepare_insert(params: dict[str, Any]) -> tuple[Workload, Verify]:
 
 
 def prepare_dag_parse(params: dict[str, Any]) -> Workload:
-    """Parse a folder that holds one DAG file with ``DagBag``, as the DAG processor parses each file.
+    """Prepare the parse of a folder that contains one DAG file with ``DagBag``, as the DAG processor parses each file.
 
     Before the clock starts, this imports ``DagBag`` and the ``airflow.*`` modules that the file imports,
     as the DAG processor does before it starts the process that parses the file (``parsing_pre_import_modules``,
