@@ -64,8 +64,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             cell.outcome = "TEST FAILED"
 
 
+def _whole_suite_collected(config: pytest.Config) -> bool:
+    """Whether the run collected every test: no narrower paths, no -k and no --deselect (-m may select)."""
+    paths = [arg for arg in config.args if not arg.startswith("-")]
+    narrowed = any(Path(arg).resolve() != (REPO_ROOT / "tests").resolve() for arg in paths)
+    return not narrowed and not config.option.keyword and not config.option.deselect
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if not _cells or any(cell.outcome == "not run" for cell in _cells.values()):
+    if not _cells or not _whole_suite_collected(session.config):
+        return
+    if any(cell.outcome == "not run" for cell in _cells.values()):
         return
     rows = sorted(
         _cells.values(),

@@ -16,6 +16,7 @@ from airflow.providers.http.hooks.http import HttpHook
 from requests import Request, Response, Session
 from requests.auth import AuthBase
 
+from charthop.constants import DEFAULT_CHARTHOP_CONN_ID
 from charthop.exceptions import (
     ChartHopApiError,
     ChartHopAuthenticationError,
@@ -165,7 +166,7 @@ class ChartHopHook(HttpHook):
     }
 
     conn_name_attr = "charthop_conn_id"
-    default_conn_name = "charthop_default"
+    default_conn_name = DEFAULT_CHARTHOP_CONN_ID
     conn_type = "charthop"
     hook_name = "ChartHop"
     default_host = "api.charthop.com"

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
+from charthop.constants import DEFAULT_CHARTHOP_CONN_ID
 from charthop.exceptions import ChartHopConfigError, ChartHopProcessTimeoutError
-from charthop.hooks.charthop import ChartHopHook
 from charthop.links import ChartHopProcessLink
 from charthop.process import ROW_ERROR_POLICIES, check_finished, check_trigger_event, describe, is_finished
-from charthop.triggers.process import ChartHopProcessTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from charthop.hooks.charthop import ChartHopHook
 
 
 #: Start of the run marker in ``importSource``. Change events that carry it come from this package's own
@@ -81,7 +82,7 @@ class ChartHopImportCsvOperator(BaseOperator):
         self,
         *,
         csv_path: str,
-        charthop_conn_id: str = ChartHopHook.default_conn_name,
+        charthop_conn_id: str = DEFAULT_CHARTHOP_CONN_ID,
         upsert: bool = False,
         create_groups: bool = False,
         skip_errors: bool = False,
@@ -154,6 +155,10 @@ class ChartHopImportCsvOperator(BaseOperator):
         return None
 
     def execute(self, context: Context) -> str:
+        # Imported here, not at module level, so that parsing a DAG file stays cheap.
+        from charthop.hooks.charthop import ChartHopHook
+        from charthop.triggers.process import ChartHopProcessTrigger
+
         path = self._validate()
         hook = ChartHopHook(self.charthop_conn_id)
         marker = run_marker(context)

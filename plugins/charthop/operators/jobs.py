@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from charthop.constants import DEFAULT_CHARTHOP_CONN_ID, MANAGER_POLICIES
 from charthop.exceptions import ChartHopConfigError, ChartHopCountMismatchError
-from charthop.hooks.charthop import ChartHopHook, format_date, normalise_fields
 from charthop.links import ChartHopOrgLink
-from charthop.warehouse import RosterWarehouse, field_value
 from charthop.warehouse.columns import is_empty
-from charthop.warehouse.roster import MANAGER_POLICIES
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -79,7 +77,7 @@ class ChartHopFindJobsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        charthop_conn_id: str = ChartHopHook.default_conn_name,
+        charthop_conn_id: str = DEFAULT_CHARTHOP_CONN_ID,
         warehouse_conn_id: str = "charthop_warehouse",
         table_prefix: str = "charthop_roster",
         fields: str | Sequence[str] = DEFAULT_ROSTER_FIELDS,
@@ -120,6 +118,8 @@ class ChartHopFindJobsOperator(BaseOperator):
             )
 
     def _snapshot_date(self, context: Context) -> str:
+        from charthop.hooks.charthop import format_date
+
         explicit = format_date(self.date, name="date") if self.date else None
         if explicit:
             return explicit
@@ -127,6 +127,10 @@ class ChartHopFindJobsOperator(BaseOperator):
         return when.astimezone(dt.timezone.utc).date().isoformat()
 
     def execute(self, context: Context) -> dict[str, Any]:
+        # Imported here, not at module level, so that parsing a DAG file stays cheap.
+        from charthop.hooks.charthop import ChartHopHook, normalise_fields
+        from charthop.warehouse.roster import RosterWarehouse, field_value
+
         self._validate()
         snapshot_date = self._snapshot_date(context)
         fields = normalise_fields(self.fields)

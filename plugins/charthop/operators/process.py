@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from charthop.constants import DEFAULT_CHARTHOP_CONN_ID
 from charthop.exceptions import ChartHopConfigError
-from charthop.hooks.charthop import ChartHopHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -36,7 +36,7 @@ class ChartHopUpdateProcessOperator(BaseOperator):
         status: str | None = None,
         progress: float | str | None = None,
         message: str | None = None,
-        charthop_conn_id: str = ChartHopHook.default_conn_name,
+        charthop_conn_id: str = DEFAULT_CHARTHOP_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -47,6 +47,8 @@ class ChartHopUpdateProcessOperator(BaseOperator):
         self.charthop_conn_id = charthop_conn_id
 
     def execute(self, context: Context) -> None:
+        from charthop.hooks.charthop import ChartHopHook
+
         status = str(self.status).upper() if self.status not in (None, "") else None
         if status is not None and status not in SETTABLE_STATUSES:
             raise ChartHopConfigError(f"Invalid status {self.status!r}: use one of {', '.join(SETTABLE_STATUSES)}.")

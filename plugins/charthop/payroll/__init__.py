@@ -11,13 +11,27 @@ The steps, in the order an operator calls them::
 
 from __future__ import annotations
 
-from charthop.payroll.current_roster import read_current_roster
-from charthop.payroll.diff import ChangedRow, RosterDiff, diff_against_roster
-from charthop.payroll.guard import check_change_share
-from charthop.payroll.mapping import PayMapping, PayrollMapping, load_mapping, mapping_from_dict
-from charthop.payroll.transform import PreparedPayroll, prepare_payroll_csv, prepare_payroll_rows
-from charthop.payroll.validation import PayrollProblem
-from charthop.payroll.writer import ImportCsv, write_import_csv
+from typing import Any
+
+# The names below are imported on first use, so that DAG files importing charthop.payroll.tasks at
+# parse time do not load the whole library (PyYAML, common-sql and the CSV machinery).
+_SOURCES = {
+    "ChangedRow": "charthop.payroll.diff",
+    "ImportCsv": "charthop.payroll.writer",
+    "PayMapping": "charthop.payroll.mapping",
+    "PayrollMapping": "charthop.payroll.mapping",
+    "PayrollProblem": "charthop.payroll.validation",
+    "PreparedPayroll": "charthop.payroll.transform",
+    "RosterDiff": "charthop.payroll.diff",
+    "check_change_share": "charthop.payroll.guard",
+    "diff_against_roster": "charthop.payroll.diff",
+    "load_mapping": "charthop.payroll.mapping",
+    "mapping_from_dict": "charthop.payroll.mapping",
+    "prepare_payroll_csv": "charthop.payroll.transform",
+    "prepare_payroll_rows": "charthop.payroll.transform",
+    "read_current_roster": "charthop.payroll.current_roster",
+    "write_import_csv": "charthop.payroll.writer",
+}
 
 __all__ = [
     "ChangedRow",
@@ -36,3 +50,11 @@ __all__ = [
     "read_current_roster",
     "write_import_csv",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SOURCES:
+        import importlib
+
+        return getattr(importlib.import_module(_SOURCES[name]), name)
+    raise AttributeError(f"module 'charthop.payroll' has no attribute {name!r}")

@@ -10,11 +10,10 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSensorTimeout
 
+from charthop.constants import DEFAULT_CHARTHOP_CONN_ID
 from charthop.exceptions import ChartHopConfigError, ChartHopProcessTimeoutError
-from charthop.hooks.charthop import ChartHopHook
 from charthop.links import ChartHopProcessLink
 from charthop.process import ROW_ERROR_POLICIES, check_finished, check_trigger_event, describe, is_finished
-from charthop.triggers.process import ChartHopProcessTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -43,7 +42,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
         self,
         *,
         process_id: str,
-        charthop_conn_id: str = ChartHopHook.default_conn_name,
+        charthop_conn_id: str = DEFAULT_CHARTHOP_CONN_ID,
         row_error_policy: str = "fail",
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
@@ -66,8 +65,14 @@ class ChartHopProcessSensor(BaseSensorOperator):
                 f"Invalid row_error_policy {self.row_error_policy!r}: use one of {', '.join(ROW_ERROR_POLICIES)}."
             )
 
+    def _hook(self) -> Any:
+        # Imported here, not at module level, so that parsing a DAG file stays cheap.
+        from charthop.hooks.charthop import ChartHopHook
+
+        return ChartHopHook(self.charthop_conn_id)
+
     def poke(self, context: Context) -> bool:
-        process = ChartHopHook(self.charthop_conn_id).get_process(str(self.process_id))
+        process = self._hook().get_process(str(self.process_id))
         self._last_process = process
         self.log.info("ChartHop process %s: %s", self.process_id, describe(process))
         if not is_finished(process):
@@ -84,7 +89,7 @@ class ChartHopProcessSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         self._validate()
-        ChartHopProcessLink.persist(context, ChartHopHook(self.charthop_conn_id).process_url(str(self.process_id)))
+        ChartHopProcessLink.persist(context, self._hook().process_url(str(self.process_id)))
         if not self.deferrable:
             try:
                 return super().execute(context)
@@ -92,6 +97,8 @@ class ChartHopProcessSensor(BaseSensorOperator):
                 raise self._timeout_error() from None
         if self.poke(context):
             return None
+        from charthop.triggers.process import ChartHopProcessTrigger
+
         self.defer(
             trigger=ChartHopProcessTrigger(
                 charthop_conn_id=self.charthop_conn_id,

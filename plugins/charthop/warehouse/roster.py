@@ -27,6 +27,7 @@ from airflow.providers.common.sql.hooks.sql import DbApiHook
 from airflow.sdk import BaseHook
 from airflow.utils.log.logging_mixin import LoggingMixin
 
+from charthop.constants import MANAGER_POLICIES
 from charthop.exceptions import ChartHopConfigError, ChartHopWarehouseError
 from charthop.warehouse.checks import ManagerReport, check_managers
 from charthop.warehouse.columns import (
@@ -40,7 +41,6 @@ from charthop.warehouse.dialects import Dialect, dialect_for, quote
 
 _PREFIX = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 MANAGER_FIELD = "manager"
-MANAGER_POLICIES = ("fail", "warn", "off")
 #: How long a load waits for another load of the same tables to commit, in seconds (SQLite only;
 #: PostgreSQL waits on the advisory lock without a limit).
 LOCK_WAIT_SECONDS = 1800

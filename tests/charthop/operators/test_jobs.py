@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
-from charthop.operators.jobs import field_value
+from charthop.warehouse.roster import field_value
 from tests.conftest import FAST_RETRY_EXTRAS, REPO_ROOT, charthop_connection, job_count
 
 TABLE = "charthop_roster_snapshot"
