@@ -3,7 +3,7 @@
 Tables, for the default prefix ``charthop_roster``:
 
 - ``charthop_roster_snapshot``: one partition of rows per as-of date. Fixed columns ``snapshot_date``,
-  ``job_id``, ``run_id``, ``loaded_at`` (UTC), ``row_hash`` and ``row_data`` (the row as ChartHop sent it,
+  ``job_id``, ``run_id``, ``loaded_at`` (UTC), ``row_hash`` and ``row_data`` (the row as ChartHop sent it, keys sorted,
   as JSON), then one typed column per field code (two or three for money and pay).
 - ``charthop_roster_history``: one row per job version. ``valid_from`` is the first snapshot date of the
   version, ``valid_to`` the first later snapshot date on which the job was gone or different (``NULL``
@@ -58,11 +58,26 @@ def field_value(row: Mapping[str, Any], field_code: str) -> Any:
     return value
 
 
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def row_hash(row: Mapping[str, Any], field_codes: Sequence[str]) -> str:
     """Return a SHA-256 of the requested fields' values, the same for flat and nested rows."""
     values = {code: field_value(row, code) for code in field_codes}
-    text = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(values).encode()).hexdigest()
+
+
+def row_data_and_hash(row: Mapping[str, Any], field_codes: Sequence[str]) -> tuple[str, str]:
+    """Return the row as canonical JSON text and ``row_hash(row, field_codes)``.
+
+    A flat row whose keys are exactly the requested codes (``format=minimal``) is its own value map, so
+    its JSON text is serialised once and hashed; other rows take the slower path of ``row_hash``.
+    """
+    text = _canonical_json(row)
+    if len(row) == len(field_codes) and all(code in row for code in field_codes):
+        return text, hashlib.sha256(text.encode()).hexdigest()
+    return text, row_hash(row, field_codes)
 
 
 class RosterWarehouse(LoggingMixin):
@@ -371,18 +386,12 @@ class SnapshotLoad:
 
         field_names = [name for columns in self.registry.values() for name, _ in columns.columns]
         names = ["snapshot_date", "job_id", "run_id", "loaded_at", "row_hash", "row_data", *field_names]
-        records = [
-            [
-                self.snapshot_date,
-                str(row["jobId"]),
-                self.run_id,
-                self.loaded_at,
-                row_hash(row, self.hash_codes),
-                json.dumps(row, ensure_ascii=False, separators=(",", ":")),
-                *values,
-            ]
-            for row, values in zip(rows, converted)
-        ]
+        records = []
+        for row, values in zip(rows, converted):
+            data, digest = row_data_and_hash(row, self.hash_codes)
+            records.append(
+                [self.snapshot_date, str(row["jobId"]), self.run_id, self.loaded_at, digest, data, *values]
+            )
         self.dialect.insert_rows(self.cursor, self.warehouse.snapshot_table, names, records)
         self.rows_written += len(records)
 

@@ -316,3 +316,20 @@ class TestConcurrentLoads:
         assert errors == []
         assert backend.query(f'SELECT COUNT(*) FROM "{warehouse.snapshot_table}"') == [(900,)]
         assert backend.query(f'SELECT COUNT(*) FROM "{warehouse.history_table}"') == [(900,)]
+
+
+class TestRowHash:
+    def test_flat_and_nested_hash_alike(self):
+        from charthop.warehouse.roster import row_data_and_hash, row_hash
+
+        codes = ["jobId", "name.first", "title"]
+        flat = {"jobId": "a", "name.first": "Zoë", "title": "CEO"}
+        nested = {"jobId": "a", "name": {"first": "Zoë"}, "title": "CEO"}
+        assert row_data_and_hash(flat, codes)[1] == row_hash(nested, codes)
+
+    def test_extra_keys_take_slow_path(self):
+        from charthop.warehouse.roster import row_data_and_hash, row_hash
+
+        codes = ["jobId", "title"]
+        row = {"jobId": "a", "title": "CEO", "unrequested": 1}
+        assert row_data_and_hash(row, codes)[1] == row_hash(row, codes)
