@@ -20,7 +20,8 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python include/scripts/demo.py $(DEMO_ARGS)
 
-# Benchmarks against their baselines; writes BENCHMARKS.md and bench/results.json (about 10 to 20 minutes).
+# Benchmarks against their baselines; writes BENCHMARKS.md and bench/results.json. A full run took about
+# 8 minutes on a shared 2-core machine, BENCH_ARGS="--quick --repeat 1" about 1 minute.
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
