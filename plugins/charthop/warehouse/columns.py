@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -128,7 +129,7 @@ class FieldColumns:
     kind: ColumnKind
     base_name: str
 
-    @property
+    @functools.cached_property
     def columns(self) -> list[tuple[str, str]]:
         """Return ``(column name, generic type)`` pairs; the type is one of text, date, decimal, boolean, json."""
         if self.kind == ColumnKind.MONEY:

@@ -76,6 +76,18 @@ class SqliteDialect(Dialect):
             return int(value)
         return value
 
+    def insert_rows(self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join([self.placeholder] * len(columns))
+        sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES ({marks})"
+        # Inline type checks: a bind() call per value was a tenth of an extract's profile.
+        cursor.executemany(
+            sql,
+            [
+                [format(v, "f") if type(v) is Decimal else int(v) if type(v) is bool else v for v in row]
+                for row in rows
+            ],
+        )
+
     def change_column_to_text(self, cursor: Any, table: str, column: str) -> None:
         """Nothing to do: SQLite stores text in a column of any declared type."""
 
