@@ -1,7 +1,7 @@
 """ChartHop "Sync Now": run the payroll push and report its progress on the ChartHop process.
 
 When a user presses Sync Now on the app's page, ChartHop creates a process and sends the webhook event
-``process.create.<app name>``; the receiver starts this DAG with conf ``process_id``. The run marks the
+``process.create.<app name>``. The receiver then starts this DAG with conf ``process_id``. The run marks the
 process RUNNING, reports progress (a 0 to 1 fraction) and a message after each stage of the payroll push,
 and ends it DONE. On any failure, a killed task included, the final task (trigger rule ``all_done``)
 marks the process ERROR with the failure message. The payroll params (``payroll_path`` and the rest)
