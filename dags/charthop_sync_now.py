@@ -16,8 +16,7 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 from charthop.operators.process import ChartHopUpdateProcessOperator
-from charthop.payroll.pipeline import remember_failure
-from charthop.payroll.tasks import payroll_import_tasks, payroll_params
+from charthop.payroll.tasks import payroll_import_tasks, payroll_params, remember_failure
 
 with DAG(
     dag_id="charthop_sync_now",

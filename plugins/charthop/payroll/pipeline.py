@@ -32,6 +32,7 @@ from charthop.payroll import (
     read_current_roster,
     write_import_csv,
 )
+from charthop.payroll.tasks import ERROR_XCOM_KEY
 from charthop.payroll.transform import PreparedPayroll
 
 log = logging.getLogger(__name__)
@@ -247,17 +248,7 @@ def record_audit(context: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-ERROR_XCOM_KEY = "charthop_error"
 SYNC_STEPS = ("validate_payroll", "diff_with_roster", "guard", "upload", "wait_for_import", "audit")
-
-
-def remember_failure(context: dict[str, Any]) -> None:
-    """Task failure callback: keep the error message in XCom for the run's final report to ChartHop."""
-    error = context.get("exception")
-    try:
-        context["ti"].xcom_push(key=ERROR_XCOM_KEY, value=f"{type(error).__name__}: {error}"[:1000])
-    except Exception as push_error:  # noqa: BLE001 - a callback must not hide the task's own failure
-        log.warning("Could not store the failure message of %s: %s", context["ti"].task_id, push_error)
 
 
 def finish_sync(context: dict[str, Any]) -> dict[str, Any]:

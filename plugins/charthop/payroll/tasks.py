@@ -5,6 +5,7 @@ Call ``payroll_import_tasks()`` inside a ``DAG`` context that has the params of 
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -25,6 +26,21 @@ def payroll_folder() -> Path:
     if configured:
         return Path(configured)
     return Path(conf.get("core", "dags_folder")).resolve().parent / "include" / "payroll"
+
+
+#: XCom key under which a failed step keeps its error message for the Sync Now run's final report.
+ERROR_XCOM_KEY = "charthop_error"
+
+
+def remember_failure(context: dict[str, Any]) -> None:
+    """Task failure callback: keep the error message in XCom for the run's final report to ChartHop."""
+    error = context.get("exception")
+    try:
+        context["ti"].xcom_push(key=ERROR_XCOM_KEY, value=f"{type(error).__name__}: {error}"[:1000])
+    except Exception as push_error:  # noqa: BLE001 - a callback must not hide the task's own failure
+        logging.getLogger(__name__).warning(
+            "Could not store the failure message of %s: %s", context["ti"].task_id, push_error
+        )
 
 
 def work_dir() -> Path:
