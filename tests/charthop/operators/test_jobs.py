@@ -220,3 +220,33 @@ class TestHistoryThroughAirflow:
         out_of_order = self.history(sqlite_warehouse, "out_of_order")
         assert len(in_order) > len({row[0] for row in in_order})
         assert out_of_order == in_order
+
+
+class TestPrefetched:
+    def test_yields_every_item_in_order(self):
+        from charthop.operators.jobs import prefetched
+
+        assert list(prefetched(iter(range(50)))) == list(range(50))
+
+    def test_producer_error_reaches_consumer(self):
+        from charthop.operators.jobs import prefetched
+
+        def broken():
+            yield 1
+            raise ValueError("page 2 failed")
+
+        consumed = []
+        with pytest.raises(ValueError, match="page 2 failed"):
+            for item in prefetched(broken()):
+                consumed.append(item)
+        assert consumed == [1]
+
+    def test_early_stop_ends_producer(self):
+        import threading
+
+        from charthop.operators.jobs import prefetched
+
+        for item in prefetched(iter(range(1000))):
+            if item == 3:
+                break
+        assert not any(thread.name == "charthop-prefetch" for thread in threading.enumerate())
