@@ -52,6 +52,10 @@ def prefetched(items: Iterator[_T], *, depth: int = 1) -> Iterator[_T]:
     showed the two taking turns. An error in the producer is raised in the consumer. When the consumer
     stops early, the producer stops after the item it is working on (at most one request).
 
+    NOTE: on the 2-core benchmark machine this gained nothing measurable (BENCHMARKS.md): decoding a page
+    and converting rows are both CPU work in Python and share the GIL, so overlap only helps when ChartHop
+    itself is slow to answer.
+
     :param items: the iterator to read in the background, used by that thread only.
     :param depth: items produced ahead, 1 by default.
     """
