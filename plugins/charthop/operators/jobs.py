@@ -54,7 +54,7 @@ def prefetched(items: Iterator[_T], *, depth: int = 1) -> Iterator[_T]:
 
     NOTE: on the 2-core benchmark machine this gained nothing measurable (BENCHMARKS.md): decoding a page
     and converting rows are both CPU work in Python and share the GIL, so overlap only helps when ChartHop
-    itself is slow to answer.
+    itself is slow to respond.
 
     :param items: the iterator to read in the background, used by that thread only.
     :param depth: items produced ahead, 1 by default.
