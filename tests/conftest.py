@@ -15,7 +15,7 @@ os.environ["AIRFLOW_HOME"] = str(_airflow_home)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(_airflow_home / "plugins")
-# A second DAG bundle holds test-only DAGs, so dag.test() can run them without adding them to dags/.
+# A second DAG bundle contains the test-only DAGs, so dag.test() can run them without adding them to dags/.
 os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
     [
         {"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
@@ -74,7 +74,7 @@ def _postgres_answers(host: str = "127.0.0.1", port: int = 5432) -> bool:
 def postgres_database():
     """A fresh PostgreSQL database on 127.0.0.1:5432 (user postgres), dropped at the end of the session.
 
-    Skips when no server answers there; CI always has one.
+    Skips when no server accepts connections there; CI always has one.
     """
     if not _postgres_answers():
         pytest.skip("No PostgreSQL server answers on 127.0.0.1:5432; the PostgreSQL tests need one.")

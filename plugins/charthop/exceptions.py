@@ -18,10 +18,10 @@ class ChartHopConfigError(ChartHopError, AirflowFailException):
 
 
 class ChartHopApiError(ChartHopError):
-    """ChartHop answered a request with an error status.
+    """ChartHop returned an error status for a request.
 
     :param message: what failed and what to do about it.
-    :param status_code: the HTTP status ChartHop answered, or ``None`` when no response arrived.
+    :param status_code: the HTTP status ChartHop returned, or ``None`` when no response arrived.
     """
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:

@@ -30,7 +30,7 @@ def dags(emulator, monkeypatch, sqlite_warehouse, tmp_path, airflow_db):
         charthop_connection(emulator.url, emulator.token, emulator.org_slug, **FAST_RETRY_EXTRAS),
     )
     monkeypatch.setenv("CHARTHOP_WORK_DIR", str(tmp_path / "work"))
-    # Imports finish on the first getProcess, so the sensor's first poke sees the end.
+    # Imports finish on the first getProcess, so the sensor's first poke finds the process finished.
     requests.post(f"{emulator.url}/_emulator/imports/settings", json={"seconds": 0}, timeout=10).raise_for_status()
     bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
     return bag.dags

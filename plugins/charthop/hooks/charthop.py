@@ -139,7 +139,7 @@ class ChartHopHook(HttpHook):
     """Call ChartHop's REST API with a bearer token, retries and cursor paging.
 
     The connection stores the API token in its password and the org (id or slug) in the extra field
-    ``org_id``. Its host defaults to ``api.charthop.com`` over https; a host written as a URL
+    ``org_id``. Its host defaults to ``api.charthop.com`` over https. A host written as a URL
     (``http://127.0.0.1:8377``) or a schema and port on the connection point the hook elsewhere.
     Connection extras are never sent as request headers, except those in an explicit ``headers`` map.
 
@@ -723,7 +723,7 @@ class ChartHopHook(HttpHook):
     def test_connection(self) -> tuple[bool, str]:
         """Check the token, the org and read access by counting the org's jobs; used by the UI's Test button.
 
-        Makes at most 2 tries within 20 s, whatever the connection's retry settings, so the button answers fast.
+        Makes at most 2 tries within 20 s, whatever the connection's retry settings, so the button responds fast.
         """
         try:
             self.get_conn()

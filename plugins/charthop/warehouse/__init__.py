@@ -1,6 +1,6 @@
 """The roster model in a warehouse reached through an Airflow common-sql connection.
 
-``RosterWarehouse``, ``SnapshotLoad`` and ``field_value`` live in ``charthop.warehouse.roster``; they are
+``RosterWarehouse``, ``SnapshotLoad`` and ``field_value`` live in ``charthop.warehouse.roster``. They are
 imported on first use, so importing a light submodule (such as ``columns``) at DAG parse time stays cheap.
 """
 

@@ -24,7 +24,7 @@ FIXED_COLUMNS = frozenset({"snapshot_date", "job_id", "run_id", "loaded_at", "ro
 
 
 class ColumnKind(str, Enum):
-    """How a field's values are stored. Money and pay are split over several columns."""
+    """Storage kind of a field's values. Money and pay are split over several columns."""
 
     TEXT = "text"
     DATE = "date"

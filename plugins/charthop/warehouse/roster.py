@@ -72,7 +72,7 @@ def row_data_and_hash(row: Mapping[str, Any], field_codes: Sequence[str]) -> tup
     """Return the row as canonical JSON text and ``row_hash(row, field_codes)``.
 
     A flat row whose keys are exactly the requested codes (``format=minimal``) is its own value map, so
-    its JSON text is serialised once and hashed; other rows take the slower path of ``row_hash``.
+    its JSON text is serialised once and hashed. Other rows take the slower path of ``row_hash``.
     """
     text = _canonical_json(row)
     if len(row) == len(field_codes) and all(code in row for code in field_codes):
@@ -304,9 +304,9 @@ class SnapshotLoad:
 
     def _register(self, code: str, kind: ColumnKind) -> None:
         base_name = column_base_name(code)
-        taken = {field.base_name for other, field in self.registry.items() if other != code}
+        used_names = {field.base_name for other, field in self.registry.items() if other != code}
         suffix = 2
-        while base_name in taken:
+        while base_name in used_names:
             base_name = f"{column_base_name(code)[:60]}_{suffix}"
             suffix += 1
         columns = FieldColumns(code, kind, base_name)
